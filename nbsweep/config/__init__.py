@@ -1,0 +1,24 @@
+"""Parse and validate W&B sweep configs (dicts, YAML text or YAML files)."""
+
+from nbsweep.config._canonical import canonical, canonical_key
+from nbsweep.config._distributions import DISTRIBUTIONS, GRID_KINDS, LEGACY_LOG
+from nbsweep.config._errors import ConfigError, Problem
+from nbsweep.config._loader import load_config, loads_yaml
+from nbsweep.config._sweep_config import SweepConfig, validate
+from nbsweep.config._validate import COMMAND_MACROS, hyperband_bands
+
+__all__ = [
+    "COMMAND_MACROS",
+    "DISTRIBUTIONS",
+    "GRID_KINDS",
+    "LEGACY_LOG",
+    "ConfigError",
+    "Problem",
+    "SweepConfig",
+    "canonical",
+    "canonical_key",
+    "hyperband_bands",
+    "load_config",
+    "loads_yaml",
+    "validate",
+]

@@ -1,0 +1,197 @@
+"""The controller: claim the next run of a sweep in one store transaction.
+
+There is no controller process. Any agent (a thread, a process, another machine) calls
+:func:`claim_next_run`, which inside one write transaction reads the sweep and its runs, marks
+runs whose agent died as crashed, honours the sweep's state, ``run_cap`` and
+``metric.target``, asks the strategy for the next config and inserts the run. The database's
+write lock makes concurrent claims consistent, so a grid point is never run twice and
+``run_cap`` is exact.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from nbsweep.config import SweepConfig
+from nbsweep.search import strategy_for
+from nbsweep.space import Space
+from nbsweep.store import RunRecord, SQLiteStore, SweepRecord, new_id
+
+__all__ = ["Claim", "claim_next_run", "crash_grace_s", "run_rng", "sweep_space"]
+
+logger = logging.getLogger(__name__)
+
+_GRACE_ENV = "NBSWEEP_CRASH_GRACE_S"
+_DEFAULT_GRACE_S = 30.0
+
+
+def crash_grace_s() -> float:
+    """Seconds without a heartbeat after which a running run counts as crashed."""
+    return float(os.environ.get(_GRACE_ENV, _DEFAULT_GRACE_S))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim got: a run to execute, or why there is none.
+
+    Attributes
+    ----------
+    run
+        The claimed run, already stored in state ``running``; None otherwise.
+    status
+        ``claimed``, ``paused`` (try again later) or ``done`` (the sweep will make no more
+        runs: finished, canceled, cap reached, grid exhausted, target reached).
+    reason
+        Why, in words, for ``paused`` and ``done``.
+    """
+
+    run: RunRecord | None
+    status: str
+    reason: str = ""
+
+
+class _SweepCache:
+    """What one process remembers of a sweep between claims.
+
+    The config and space never change, and runs are re-read only when their revision moved,
+    so a claim's cost follows what changed since the last one, not how many runs exist.
+    """
+
+    def __init__(self, record: SweepRecord) -> None:
+        self.config = SweepConfig(record.config)
+        self.space = Space(self.config)
+        self.strategy = strategy_for(self.config.method)
+        self.runs: dict[str, RunRecord] = {}
+        self.rev = 0
+
+    def refresh(self, store: SQLiteStore, conn: Any, sweep_id: str) -> list[RunRecord]:
+        for run in store.sweep_runs(sweep_id, conn, since_rev=self.rev):
+            self.runs[run.id] = run
+            self.rev = max(self.rev, run.rev)
+        return sorted(self.runs.values(), key=lambda r: r.seq or 0)
+
+
+_caches: dict[tuple[str, str], _SweepCache] = {}
+_caches_lock = threading.Lock()
+
+
+def _cache(store: SQLiteStore, record: SweepRecord) -> _SweepCache:
+    key = (str(store.path), record.id)
+    with _caches_lock:
+        cache = _caches.get(key)
+        if cache is None:
+            cache = _caches[key] = _SweepCache(record)
+        return cache
+
+
+def sweep_space(store: SQLiteStore, record: SweepRecord) -> tuple[SweepConfig, Space]:
+    """The parsed config and space of a stored sweep (cached per process)."""
+    cache = _cache(store, record)
+    return cache.config, cache.space
+
+
+def run_rng(seed: int, seq: int) -> random.Random:
+    """The random stream of the ``seq``-th run of a sweep with this seed.
+
+    Each run's draws depend only on the sweep's seed and the run's place in it, so a sweep
+    re-created with the same seed proposes the same configs, however many agents run it.
+    """
+    return random.Random(f"nbsweep:{seed}:{seq}")
+
+
+def _target_reached(config: SweepConfig, runs: list[RunRecord]) -> RunRecord | None:
+    target = config.target
+    if target is None:
+        return None
+    for run in runs:
+        value = run.metric_value
+        if value is None:
+            continue
+        if (config.goal == "minimize" and value <= target) or (
+            config.goal == "maximize" and value >= target
+        ):
+            return run
+    return None
+
+
+def claim_next_run(
+    store: SQLiteStore, sweep_id: str, *, agent_id: str | None = None
+) -> Claim:
+    """Claim the next run of a sweep, or say why there is none.
+
+    Examples
+    --------
+    >>> import tempfile, os, nbsweep
+    >>> from nbsweep.store import open_store
+    >>> store = open_store(os.path.join(tempfile.mkdtemp(), "c.db"))
+    >>> sweep_id = nbsweep.sweep({"method": "grid", "parameters": {"a": {"values": [1]}}},
+    ...                          store=store)
+    >>> claim_next_run(store, sweep_id).run.config
+    {'a': 1}
+    >>> claim_next_run(store, sweep_id).status
+    'done'
+    """
+    try:
+        return _claim(store, sweep_id, agent_id)
+    except BaseException:
+        # The transaction rolled back; what the cache read inside it may never have existed.
+        with _caches_lock:
+            _caches.pop((str(store.path), sweep_id), None)
+        raise
+
+
+def _claim(store: SQLiteStore, sweep_id: str, agent_id: str | None) -> Claim:
+    with store.write() as conn:
+        record = store.get_sweep(sweep_id, conn)
+        if record.state == "PAUSED":
+            return Claim(None, "paused", "the sweep is paused")
+        if record.state != "RUNNING":
+            return Claim(None, "done", record.state_reason or f"the sweep is {record.state}")
+        store.mark_crashed(conn, sweep_id, grace_s=crash_grace_s())
+        cache = _cache(store, record)
+        runs = cache.refresh(store, conn, sweep_id)
+        done = _why_done(cache.config, runs)
+        if done:
+            store.update_sweep(conn, sweep_id, state="FINISHED", reason=done)
+            return Claim(None, "done", done)
+        seq = len(runs)
+        proposal = cache.strategy.propose(
+            cache.config, cache.space, runs, run_rng(record.seed, seq), record.strategy_state
+        )
+        if proposal.config is None:
+            store.update_sweep(conn, sweep_id, state="FINISHED", reason=proposal.reason)
+            return Claim(None, "done", proposal.reason)
+        if proposal.state is not None:
+            merged = {**record.strategy_state, **proposal.state}
+            store.update_sweep(conn, sweep_id, strategy_state=merged)
+        run_id = new_id()
+        store.insert_run(
+            conn,
+            run_id=run_id,
+            sweep_id=sweep_id,
+            seq=seq,
+            config=cache.space.nest(proposal.config),
+            grid_key=proposal.grid_key,
+            agent_id=agent_id,
+        )
+        cache.refresh(store, conn, sweep_id)
+    logger.debug("claimed run %s (#%d) of sweep %s", run_id, seq, sweep_id)
+    return Claim(cache.runs[run_id], "claimed")
+
+
+def _why_done(config: SweepConfig, runs: list[RunRecord]) -> str:
+    cap = config.run_cap
+    if cap is not None and len(runs) >= cap:
+        return f"run_cap {cap} reached"
+    hit = _target_reached(config, runs)
+    if hit is not None:
+        return (
+            f"metric.target {config.target:g} reached by run {hit.id} "
+            f"({config.metric_name} = {hit.metric_value:g})"
+        )
+    return ""

@@ -1,0 +1,69 @@
+"""Which run ``nbsweep.init()`` and ``nbsweep.log()`` mean.
+
+An agent sets its claimed run in a context variable of the thread that runs the function, so
+a background agent and the notebook's own cells never see each other's runs. A standalone
+run (``nbsweep.init()`` outside an agent) is process-wide, like W&B's ``wandb.run``. Nothing
+of an agent survives after it returns.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import contextvars
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nbsweep.run._run import Run
+
+__all__ = ["agent_run", "current_run", "set_standalone", "standalone_run", "using_agent_run"]
+
+logger = logging.getLogger(__name__)
+
+_agent_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
+    "nbsweep_agent_run", default=None
+)
+_standalone: Run | None = None
+
+
+def agent_run() -> Run | None:
+    """The run an agent is executing in this thread, if any."""
+    return _agent_run.get()
+
+
+def standalone_run() -> Run | None:
+    """The open standalone run of this process, if any."""
+    return _standalone if _standalone is not None and not _standalone.finished else None
+
+
+def current_run() -> Run | None:
+    """The run ``nbsweep.log`` writes to: the agent's, else the standalone one."""
+    return agent_run() or standalone_run()
+
+
+def set_standalone(run: Run | None) -> None:
+    """Make ``run`` the process's standalone run."""
+    global _standalone
+    _standalone = run
+
+
+@contextlib.contextmanager
+def using_agent_run(run: Run) -> Iterator[None]:
+    """Make ``run`` the current run of this thread for the duration of the block."""
+    token = _agent_run.set(run)
+    try:
+        yield
+    finally:
+        _agent_run.reset(token)
+
+
+@atexit.register
+def _finish_standalone() -> None:
+    run = standalone_run()
+    if run is not None:
+        try:
+            run.finish()
+        except Exception:
+            logger.exception("could not finish run %s at exit", run.id)

@@ -1,0 +1,158 @@
+"""Bayesian search: turn a sweep's runs into GP observations and decode the GP's proposal.
+
+Which runs say what (W&B's rules, with nbsweep's fixes):
+
+- a finished or stopped run with a finite metric is an observation of its best value;
+- a failed or crashed run, or one whose metric was NaN or inf, gets the worst finite value
+  seen so far (``metric.impute: worst``, the default), or its own best/latest value when it has
+  one and ``impute`` says so;
+- when no run has a finite value yet, those runs carry no value at all (W&B would invent
+  0.0); they and running runs are *pending*: the model avoids proposing them again;
+- in a space of finitely many combinations, a combination that some run already has is
+  never proposed again, and the space is exhausted once all have run.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from nbsweep.config import SweepConfig
+from nbsweep.search._base import Proposal
+from nbsweep.search._gp import Dim, GPState, propose
+from nbsweep.space import Space
+from nbsweep.store import RunRecord
+
+__all__ = ["BayesSearch", "observations"]
+
+logger = logging.getLogger(__name__)
+
+_VALUED = frozenset({"finished", "stopped"})
+_IMPUTED = frozenset({"failed", "crashed", "finished", "stopped"})
+
+
+def observations(
+    config: SweepConfig, space: Space, runs: Sequence[RunRecord]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split runs into observed points, their values to minimise, pending and tried points.
+
+    Returns
+    -------
+    X, y
+        Observed points in the unit cube and their values, signed so smaller is better.
+    pending
+        Points being evaluated, or that failed while no value exists to impute.
+    tried
+        Every point some run has, in any state.
+
+    Examples
+    --------
+    >>> import nbsweep
+    >>> cfg = nbsweep.validate({"method": "bayes", "metric": {"name": "loss"},
+    ...                         "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    >>> X, y, pending, tried = observations(cfg, Space(cfg), [])
+    >>> X.shape, pending.shape
+    ((0, 1), (0, 1))
+    """
+    d = len(space.searchable)
+    goal = config.goal
+    impute = (config.get("metric") or {}).get("impute", "worst")
+    valued: list[tuple[np.ndarray, float]] = []
+    unvalued: list[tuple[np.ndarray, RunRecord]] = []
+    pending: list[np.ndarray] = []
+    tried: list[np.ndarray] = []
+    for run in runs:
+        x = space.encode(space.flatten(run.config))
+        if x is None:
+            continue
+        tried.append(x)
+        value = run.objective(goal)
+        if run.state in _VALUED and value is not None and math.isfinite(value):
+            valued.append((x, value))
+        elif run.state in _IMPUTED:
+            unvalued.append((x, run))
+        else:
+            pending.append(x)
+    worst = max((v for _, v in valued), default=None)
+    X = [x for x, _ in valued]
+    y = [v for _, v in valued]
+    for x, run in unvalued:
+        own = run.objective(goal)
+        if impute in ("best", "latest") and own is not None and math.isfinite(own):
+            X.append(x)
+            y.append(own)
+        elif worst is not None:
+            X.append(x)
+            y.append(worst)
+        else:
+            pending.append(x)
+
+    def array(rows: list[np.ndarray]) -> np.ndarray:
+        return np.array(rows, dtype=float).reshape(len(rows), d)
+
+    return array(X), np.array(y, dtype=float), array(pending), array(tried)
+
+
+def _dims(space: Space) -> list[Dim]:
+    dims = []
+    for enc in space.encodings():
+        if enc.kind == "categorical":
+            dims.append(Dim("categorical", n_choices=enc.n_choices))
+        elif enc.kind == "discrete":
+            dims.append(Dim("discrete", levels=enc.levels))
+        else:
+            dims.append(Dim("continuous"))
+    return dims
+
+
+class BayesSearch:
+    """Gaussian-process search with expected improvement in the unit cube.
+
+    Examples
+    --------
+    >>> import random, nbsweep
+    >>> cfg = nbsweep.validate({"method": "bayes", "metric": {"name": "loss"},
+    ...                         "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    >>> 0.0 <= BayesSearch().propose(cfg, Space(cfg), [], random.Random(0), {}).config["x"] <= 1
+    True
+    """
+
+    def __init__(self, n_startup: int = 10) -> None:
+        self.n_startup = n_startup
+
+    def propose(
+        self,
+        config: SweepConfig,
+        space: Space,
+        runs: Sequence[RunRecord],
+        rng: random.Random,
+        state: Mapping[str, Any],
+    ) -> Proposal:
+        """The point of highest expected improvement, or a space-filling start."""
+        X, y, pending, tried = observations(config, space, runs)
+        dims = _dims(space)
+        finite_space = all(dim.kind != "continuous" for dim in dims)
+        gp_state = GPState.from_dict(state["gp"]) if state.get("gp") else None
+        result = propose(
+            X,
+            y,
+            dims,
+            np.random.default_rng(rng.getrandbits(64)),
+            pending=pending,
+            exclude=tried if finite_space else X,
+            state=gp_state,
+            n_startup=self.n_startup,
+        )
+        if result.x is None:
+            return Proposal(
+                None, reason="every combination of the space has run", info=dict(result.info)
+            )
+        flat = space.decode(result.x, rng)
+        new_state = {"gp": result.state.to_dict()} if result.state is not None else None
+        key = space.point_key(flat) if finite_space else None
+        return Proposal(flat, grid_key=key, state=new_state, info=dict(result.info))
