@@ -236,6 +236,8 @@ class _Continuous(Distribution):
         low, high = self.support()
         if not (math.isfinite(low) and math.isfinite(high)):
             return None, None
+        if low == high:
+            return np.array([0.5]), [self.quantize(low)]
         k_low, k_high = int(np.round(low / self.q)), int(np.round(high / self.q))
         if k_high - k_low + 1 > _MAX_LEVELS:
             return None, None
@@ -391,6 +393,8 @@ class LogUniformValues(_Continuous):
         return self.low == self.high
 
     def ppf(self, u: float) -> float:
+        if self.high == self.low:
+            return self.low
         return math.exp(self._log_low + u * (self._log_high - self._log_low))
 
     def cdf(self, x: float) -> float:
