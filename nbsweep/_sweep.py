@@ -132,6 +132,15 @@ class Sweep:
             if action == "cancel":
                 self.store.stop_running_runs(conn, self.id, reason="sweep canceled")
 
+    def retry_failed(self) -> int:
+        """Let the grid points of failed runs run again; returns how many were freed.
+
+        The failed runs stay in the sweep with their errors. Only grid points (and bayes
+        combinations of a finite space) are ever "used up", so this matters for those.
+        """
+        failed = [r.id for r in self.store.sweep_runs(self.id) if r.state == "failed"]
+        return self.store.free_grid_points(self.id, failed)
+
     def pause(self) -> None:
         """No new runs until :meth:`resume`; running runs go on."""
         self._transition("pause")

@@ -33,6 +33,7 @@ __all__ = ["AgentHandle", "AgentProgress", "RunError", "in_kernel", "start_agent
 logger = logging.getLogger(__name__)
 
 _PAUSE_POLL_S = 1.0
+_USER_STOPS = frozenset({"stopped by user", "interrupted"})
 _SIGNAL_HINT = (
     " (nbsweep ran this function on a background thread, where Python allows no signal "
     "handlers; run the agent with background=False to call it on the main thread)"
@@ -267,7 +268,7 @@ class AgentHandle:
     def _start(self) -> None:
         with _live_lock:
             others = [h for h in _live.get(self.sweep_id, []) if h.is_alive()]
-            _live.setdefault(self.sweep_id, []).append(self)
+            _live[self.sweep_id] = [*others, self]
         if others:
             note = (
                 f"another agent ({others[0].id}) is already running sweep {self.sweep_id} in "
@@ -292,8 +293,9 @@ class AgentHandle:
             previous = signal.getsignal(signal.SIGINT)
 
             def on_interrupt(signum: int, frame: Any) -> None:
+                # The KeyboardInterrupt reaches the function, which may handle it itself;
+                # either way the agent starts no new run after this one.
                 self._interrupted = True
-                self._stop.set()
                 if callable(previous):
                     previous(signum, frame)
                 else:
@@ -330,17 +332,18 @@ class AgentHandle:
             if not self._background:
                 raise
         finally:
-            self._done.set()
-            self._publish()
             try:
                 self.store.end_agent(self.id, self._state)
             except Exception:
                 logger.exception("could not record the end of agent %s", self.id)
+            self._publish()
+            self._done.set()
 
     def _why_stop_before_claim(self) -> tuple[str, str] | None:
+        if self._interrupted:
+            return ("stopped", "The agent was interrupted.")
         if self._stop.is_set():
-            how = "interrupted" if self._interrupted else "asked to stop"
-            return ("stopped", f"The agent was {how}.")
+            return ("stopped", "The agent was asked to stop.")
         if self._count is not None and self._counters.started >= self._count:
             return ("finished", f"The agent ran its count of {self._count} runs.")
         return None
@@ -381,6 +384,9 @@ class AgentHandle:
         state, error, reason = self._call(run)
         if not run.finished:
             run.finish(state=state, error=error, reason=reason)
+        if run.state == "stopped" and run.stop_reason in _USER_STOPS:
+            # A person stopped it, not the search: the next agent runs its grid point again.
+            self.store.free_grid_points(self.sweep_id, [run.id])
         self._record(run, error)
 
     def _call(self, run: Run) -> tuple[str, str | None, str | None]:
@@ -393,7 +399,6 @@ class AgentHandle:
             return "stopped", None, str(stop) or "stopped by user"
         except KeyboardInterrupt:
             self._interrupted = True
-            self._stop.set()
             return "stopped", None, "interrupted"
         except Exception as exc:
             error = _format_error(exc, skip=1)  # drop the agent's own frame
@@ -402,7 +407,9 @@ class AgentHandle:
                 error = f"{first}{_SIGNAL_HINT}\n{rest}"
             return "failed", error, None
         if self._stop.is_set():
-            return "stopped", None, "interrupted" if self._interrupted else "stopped by user"
+            return "stopped", None, "stopped by user"
+        # An interrupt the function caught and handled itself ends its run normally; the
+        # agent still stops after it.
         return "finished", None, None
 
     def _record(self, run: Run, error: str | None) -> None:

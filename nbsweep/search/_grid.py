@@ -17,7 +17,10 @@ __all__ = ["GridSearch"]
 class GridSearch:
     """Walk the grid by index, skipping points that some run of the sweep already has.
 
-    A run in any state uses up its point, failed runs included (as in W&B). The grid is
+    A run in any state uses up its point, failed and crashed runs included (as in W&B),
+    except a run that a person stopped (``stop()``, the stop button, an interrupt): its point
+    is run again by the next claim, so a grid that was stopped and resumed still runs every
+    point. :meth:`nbsweep.Sweep.retry_failed` frees the points of failed runs. The grid is
     never listed in memory: point ``i`` is computed from ``i``, and a cursor kept in the
     sweep's strategy state remembers where the used prefix ends.
 
@@ -38,7 +41,7 @@ class GridSearch:
         state: Mapping[str, Any],
     ) -> Proposal:
         """The first grid point, from the cursor on, that no run has."""
-        used = {run.grid_key or space.point_key(space.flatten(run.config)) for run in runs}
+        used = {run.grid_key for run in runs if run.grid_key is not None}
         size = space.grid_size()
         index = int(state.get("grid_cursor", 0))
         while index < size:

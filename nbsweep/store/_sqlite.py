@@ -120,6 +120,8 @@ _SWEEP_COLUMNS = (
 )
 
 HOST = socket.gethostname()
+# How the search strategies word "no point left" (see nbsweep.search).
+EXHAUSTED_PREFIXES = ("the grid's", "every combination")
 
 
 class StoreBusyError(RuntimeError):
@@ -503,6 +505,36 @@ class SQLiteStore:
             )
             logger.info("run %s crashed: %s", run_id, reason)
         return [run_id for run_id, _ in crashed]
+
+    def free_grid_points(self, sweep_id: str, run_ids: Sequence[str]) -> int:
+        """Let the grid points of these ended runs be proposed again.
+
+        The runs keep their records and history; their point no longer counts as used, and
+        the grid's cursor goes back to the start so the next claim finds the point.
+        """
+        if not run_ids:
+            return 0
+        with self.write() as conn:
+            freed = 0
+            for run_id in run_ids:
+                rev = self._bump(conn, sweep_id)
+                freed += conn.execute(
+                    "UPDATE runs SET grid_key = NULL, rev = ? WHERE id = ? AND sweep_id = ? "
+                    "AND state != 'running' AND grid_key IS NOT NULL",
+                    (rev, run_id, sweep_id),
+                ).rowcount
+            row = conn.execute(
+                "SELECT strategy_state, state, state_reason FROM sweeps WHERE id = ?", (sweep_id,)
+            ).fetchone()
+            state = {**_loads(row[0]), "grid_cursor": 0}
+            exhausted = row[1] == "FINISHED" and str(row[2]).startswith(EXHAUSTED_PREFIXES)
+            if freed and exhausted:  # it ended only because every point was used
+                self.update_sweep(
+                    conn, sweep_id, state="RUNNING", reason="points freed", strategy_state=state
+                )
+            else:
+                self.update_sweep(conn, sweep_id, strategy_state=state)
+        return freed
 
     def stop_running_runs(self, conn: sqlite3.Connection, sweep_id: str, *, reason: str) -> int:
         """Inside a write transaction: mark every running run of a sweep ``stopped``.

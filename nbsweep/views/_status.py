@@ -101,14 +101,14 @@ def agent_view(handle: AgentHandle) -> widgets.Widget:
 
     def push() -> None:
         box.value = _render(handle)
-        if not handle.is_alive():
+        if handle.state != "running":
             stop.disabled = True
 
     publisher = Publisher(push)
 
     def listener(h: AgentHandle) -> None:
         publisher.notify()
-        if not h.is_alive():
+        if h.state != "running":
             publisher.close()
 
     handle.subscribe(listener)
