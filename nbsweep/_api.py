@@ -146,6 +146,7 @@ def agent(
 
         show(handle.view)
         handle._displayed_at = getattr(get_ipython(), "execution_count", None)
+    handle.start()
     return handle
 
 

@@ -265,7 +265,8 @@ class AgentHandle:
 
     # The loop ----------------------------------------------------------------------------
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the loop: on a thread when in the background, else here until it ends."""
         with _live_lock:
             others = [h for h in _live.get(self.sweep_id, []) if h.is_alive()]
             _live[self.sweep_id] = [*others, self]
@@ -495,7 +496,7 @@ def start_agent(
     verbose: bool | None,
     view: Callable[[AgentHandle], Any] | None,
 ) -> AgentHandle:
-    """Build an agent, show its view, and start it (see :func:`nbsweep.agent`)."""
+    """Build an agent and its view; ``handle.start()`` starts it (see :func:`nbsweep.agent`)."""
     if not callable(function):
         raise TypeError(f"function must be callable, got {function!r}")
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
@@ -528,5 +529,4 @@ def start_agent(
     )
     if view is not None:
         handle.view = view(handle)
-    handle._start()
     return handle
