@@ -78,7 +78,7 @@ def _uninstall() -> None:
 
 @contextlib.contextmanager
 def capture_output(sink: Callable[[str], None], *, echo: bool) -> Iterator[None]:
-    """Send what this thread prints to ``sink`` (and also to the console if ``echo``).
+    r"""Send what this thread prints to ``sink`` (and also to the console if ``echo``).
 
     Examples
     --------
@@ -86,7 +86,7 @@ def capture_output(sink: Callable[[str], None], *, echo: bool) -> Iterator[None]
     >>> with capture_output(seen.append, echo=False):
     ...     print("hello")
     >>> "".join(seen)
-    'hello\\n'
+    'hello\n'
     """
     ident = threading.get_ident()
     with _routes_lock:

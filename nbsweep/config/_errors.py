@@ -35,7 +35,7 @@ class ConfigError(ValueError):
     --------
     >>> import nbsweep
     >>> try:
-    ...     nbsweep.validate({"method": "random", "parameters": {"lr": {"min": 0.1, "max": "abc"}}})
+    ...     nbsweep.validate({"method": "random", "parameters": {"lr": {"max": "abc", "min": 0}}})
     ... except nbsweep.ConfigError as err:
     ...     print(err.problems[0].path)
     parameters.lr.max

@@ -43,9 +43,7 @@ def _construct_float(loader: yaml.SafeLoader, node: yaml.Node) -> float | int:
     return float(loader.construct_yaml_float(node))  # type: ignore[arg-type]
 
 
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789.")
-)
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
@@ -58,7 +56,7 @@ def loads_yaml(text: str, source: str = "YAML text") -> Any:
     {'lr': 0.0001}
     """
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -67,19 +65,19 @@ def loads_yaml(text: str, source: str = "YAML text") -> Any:
 
 
 def _looks_like_path(text: str) -> bool:
-    if "\n" in text or ":" in text.split(os.sep)[-1] and not text.endswith(_YAML_SUFFIXES):
+    if "\n" in text or (":" in text.split(os.sep)[-1] and not text.endswith(_YAML_SUFFIXES)):
         return False
     return text.endswith(_YAML_SUFFIXES) or os.path.isfile(text)
 
 
 def load_config(source: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
-    """Turn a dict, YAML text or a path to a ``.yaml``/``.yml`` file into a plain dict.
+    r"""Turn a dict, YAML text or a path to a ``.yaml``/``.yml`` file into a plain dict.
 
     Nothing is validated here beyond the top level being a mapping.
 
     Examples
     --------
-    >>> load_config("method: random\\nparameters: {x: {min: 0.0, max: 1.0}}")["method"]
+    >>> load_config("method: random\nparameters: {x: {min: 0.0, max: 1.0}}")["method"]
     'random'
     """
     if isinstance(source, Mapping):

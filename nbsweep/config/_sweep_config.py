@@ -98,7 +98,7 @@ class SweepConfig(Mapping[str, Any]):
 
 
 def validate(config: Mapping[str, Any] | str | os.PathLike[str]) -> SweepConfig:
-    """Check a sweep config and return it normalised, or raise :class:`ConfigError`.
+    r"""Check a sweep config and return it normalised, or raise :class:`ConfigError`.
 
     ``config`` is a dict, YAML text, or a path to a ``.yaml``/``.yml`` file. Every top-level
     key and parameter form of W&B sweeps is accepted. Problems are reported together, each
@@ -109,7 +109,7 @@ def validate(config: Mapping[str, Any] | str | os.PathLike[str]) -> SweepConfig:
     Examples
     --------
     >>> import nbsweep
-    >>> nbsweep.validate("method: grid\\nparameters:\\n  n: {min: 1, max: 3}")["parameters"]
+    >>> nbsweep.validate("method: grid\nparameters:\n  n: {min: 1, max: 3}")["parameters"]
     {'n': {'min': 1, 'max': 3, 'distribution': 'int_uniform'}}
     """
     if isinstance(config, SweepConfig):

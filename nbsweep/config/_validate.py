@@ -247,7 +247,9 @@ def _check_param(spec: Any, path: str, method: str | None, check: _Checker) -> A
         check.fail(path, f"expected a parameter spec, got a list; write {{values: {_show(spec)}}}")
         return None
     if not isinstance(spec, Mapping):
-        check.fail(path, f"expected a parameter spec, got {_show(spec)}; write {{value: {spec!r}}}")
+        check.fail(
+            path, f"expected a parameter spec, got {_show(spec)}; write {{value: {spec!r}}}"
+        )
         return None
     if "parameters" in spec:
         return _check_nested(spec, path, method, check)
@@ -271,9 +273,7 @@ def _check_param(spec: Any, path: str, method: str | None, check: _Checker) -> A
     return _check_leaf(spec, path, method, check)
 
 
-def _check_nested(
-    spec: Mapping[str, Any], path: str, method: str | None, check: _Checker
-) -> Any:
+def _check_nested(spec: Mapping[str, Any], path: str, method: str | None, check: _Checker) -> Any:
     extra = [k for k in spec if k != "parameters"]
     if extra:
         check.fail(
@@ -326,8 +326,7 @@ def _infer_distribution(spec: Mapping[str, Any], path: str, check: _Checker) -> 
         return "uniform"
     check.fail(
         path,
-        "cannot tell the distribution: give `value`, `values`, `min` and `max`, or "
-        "`distribution`",
+        "cannot tell the distribution: give `value`, `values`, `min` and `max`, or `distribution`",
     )
     return None
 
@@ -581,7 +580,9 @@ def _check_early_terminate(spec: Any, check: _Checker) -> Any:
     if not check.number(out, "eta", path):
         return out
     if out["eta"] <= 1:
-        check.fail(f"{path}.eta", f"must be > 1 (each bracket keeps 1/eta of runs), got {out['eta']!r}")
+        check.fail(
+            f"{path}.eta", f"must be > 1 (each bracket keeps 1/eta of runs), got {out['eta']!r}"
+        )
         return out
     if not isinstance(out["strict"], bool):
         check.fail(f"{path}.strict", f"expected true or false, got {_show(out['strict'])}")
@@ -675,4 +676,6 @@ def _check_controller(config: Mapping[str, Any], check: _Checker) -> None:
         "local",
         "cloud",
     ):
-        check.fail("controller", f"expected {{type: local}} or {{type: cloud}}, got {_show(controller)}")
+        check.fail(
+            "controller", f"expected {{type: local}} or {{type: cloud}}, got {_show(controller)}"
+        )

@@ -1,4 +1,4 @@
-"""``run.config``: attribute and item access, nested groups as nested objects, sweep values locked."""
+"""``run.config``: attribute and item access, nested groups as objects, sweep values locked."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class RunConfig(MutableMapping[str, Any]):
     >>> cfg.lr = 0.2
     Traceback (most recent call last):
     ...
-    nbsweep.run._config.ConfigLockedError: run.config.lr is set by the sweep to 0.1; it cannot be changed to 0.2
+    nbsweep.run._config.ConfigLockedError: run.config.lr is set by the sweep to 0.1; ...
     """
 
     __slots__ = ("_data", "_locked", "_on_change", "_prefix")

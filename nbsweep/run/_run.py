@@ -32,7 +32,7 @@ _FLUSH_ROWS = 20_000
 _HEARTBEAT_INTERVAL_S = 10.0
 
 
-class StopRun(BaseException):  # noqa: N818 - a control-flow signal, like KeyboardInterrupt
+class StopRun(BaseException):
     """Raised inside a run's function by ``run.log`` once its agent was asked to stop.
 
     It derives from ``BaseException`` so that training code's ``except Exception`` does not

@@ -37,7 +37,9 @@ class StoredRun:
         return getattr(self.record, name)
 
     def __repr__(self) -> str:
-        value = "" if self.record.metric_value is None else f" metric={self.record.metric_value:.6g}"
+        value = (
+            "" if self.record.metric_value is None else f" metric={self.record.metric_value:.6g}"
+        )
         return f"<nbsweep run {self.record.id} {self.record.state}{value}>"
 
     @property

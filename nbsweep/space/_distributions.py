@@ -349,7 +349,7 @@ class Uniform(_Continuous):
         return self.low == self.high
 
     def ppf(self, u: float) -> float:
-        return self.low + u * (self.high - self.low)
+        return min(self.low + u * (self.high - self.low), self.high)
 
     def cdf(self, x: float) -> float:
         if self.high == self.low:
@@ -393,12 +393,13 @@ class LogUniformValues(_Continuous):
         return self.low == self.high
 
     def ppf(self, u: float) -> float:
-        if self.high == self.low:
+        if self._log_high == self._log_low:
             return self.low
-        return math.exp(self._log_low + u * (self._log_high - self._log_low))
+        value = math.exp(self._log_low + u * (self._log_high - self._log_low))
+        return min(max(value, self.low), self.high)  # exp(log(x)) can miss x by an ulp
 
     def cdf(self, x: float) -> float:
-        if self.high == self.low:
+        if self._log_high == self._log_low:
             return 0.5
         return (math.log(max(x, 1e-300)) - self._log_low) / (self._log_high - self._log_low)
 

@@ -29,7 +29,7 @@ from typing import Any
 from nbsweep._warnings import NbsweepWarning
 from nbsweep.store._records import RunRecord, SweepRecord
 
-__all__ = ["SQLiteStore", "StoreBusyError", "SweepNotFoundError", "RunNotFoundError"]
+__all__ = ["RunNotFoundError", "SQLiteStore", "StoreBusyError", "SweepNotFoundError"]
 
 logger = logging.getLogger(__name__)
 
@@ -205,9 +205,7 @@ class SQLiteStore:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
-        conn = sqlite3.connect(
-            self.path, timeout=0, isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -270,13 +268,12 @@ class SQLiteStore:
                 attempts += 1
                 if time.monotonic() > deadline:
                     raise StoreBusyError(
-                        f"{self.path} stayed locked by other writers for "
-                        f"{_BUSY_DEADLINE_S:.0f} s"
+                        f"{self.path} stayed locked by other writers for {_BUSY_DEADLINE_S:.0f} s"
                     ) from err
                 time.sleep(random.uniform(0.0, 0.001 if attempts < 50 else 0.01))
 
     def read(self) -> sqlite3.Connection:
-        """This thread's connection, for autocommit reads."""
+        """The calling thread's connection, for autocommit reads."""
         return self._connect()
 
     def close(self) -> None:
@@ -334,16 +331,14 @@ class SQLiteStore:
     def _not_found(self, what: str, key: str, table: str) -> str:
         import difflib
 
-        ids = [r[0] for r in self.read().execute(f"SELECT id FROM {table}")]  # noqa: S608
+        ids = [r[0] for r in self.read().execute(f"SELECT id FROM {table}")]
         close = difflib.get_close_matches(str(key), ids, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"no {what} {key!r} in the store {self.path}{hint}"
 
     def list_sweeps(self) -> list[SweepRecord]:
         """Every sweep, newest first."""
-        rows = self.read().execute(
-            f"SELECT {_SWEEP_COLUMNS} FROM sweeps ORDER BY created_at DESC"
-        )
+        rows = self.read().execute(f"SELECT {_SWEEP_COLUMNS} FROM sweeps ORDER BY created_at DESC")
         return [_sweep_record(r) for r in rows]
 
     def update_sweep(
@@ -363,8 +358,10 @@ class SQLiteStore:
         if strategy_state is not None:
             sets.append("strategy_state = ?")
             args.append(_dumps(dict(strategy_state)))
-        conn.execute(f"UPDATE sweeps SET {', '.join(sets)} WHERE id = ?", (*args, sweep_id))  # noqa: S608
-        return int(conn.execute("SELECT version FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()[0])
+        conn.execute(f"UPDATE sweeps SET {', '.join(sets)} WHERE id = ?", (*args, sweep_id))
+        return int(
+            conn.execute("SELECT version FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()[0]
+        )
 
     def _bump(self, conn: sqlite3.Connection, sweep_id: str | None) -> int:
         if sweep_id is None:
@@ -373,7 +370,9 @@ class SQLiteStore:
             "UPDATE sweeps SET version = version + 1, updated_at = ? WHERE id = ?",
             (time.time(), sweep_id),
         )
-        return int(conn.execute("SELECT version FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()[0])
+        return int(
+            conn.execute("SELECT version FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()[0]
+        )
 
     # Runs --------------------------------------------------------------------------------
 
@@ -436,7 +435,7 @@ class SQLiteStore:
         """Runs of a sweep in claim order; only those changed after ``since_rev`` if given."""
         conn = conn or self.read()
         rows = conn.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE sweep_id = ? AND rev > ? ORDER BY seq",  # noqa: S608
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE sweep_id = ? AND rev > ? ORDER BY seq",
             (sweep_id, since_rev),
         )
         return [_run_record(r) for r in rows]
@@ -451,7 +450,7 @@ class SQLiteStore:
         """One run, with its captured output; raises :class:`RunNotFoundError`."""
         conn = self.read()
         columns = f"{_RUN_COLUMNS}, output" if with_output else _RUN_COLUMNS
-        row = conn.execute(f"SELECT {columns} FROM runs WHERE id = ?", (run_id,)).fetchone()  # noqa: S608
+        row = conn.execute(f"SELECT {columns} FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFoundError(self._not_found("run", run_id, "runs"))
         return _run_record(row)
@@ -466,7 +465,9 @@ class SQLiteStore:
     ) -> bool:
         """Move a run to ``state`` if it is in one of ``only_if``; True if it moved."""
         with self.write() as conn:
-            row = conn.execute("SELECT sweep_id, state FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = conn.execute(
+                "SELECT sweep_id, state FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
             if row is None or row[1] not in only_if:
                 return False
             rev = self._bump(conn, row[0])
@@ -487,7 +488,8 @@ class SQLiteStore:
         """
         now = time.time()
         rows = conn.execute(
-            "SELECT id, host, pid, heartbeat_at FROM runs WHERE sweep_id = ? AND state = 'running'",
+            "SELECT id, host, pid, heartbeat_at FROM runs "
+            "WHERE sweep_id = ? AND state = 'running'",
             (sweep_id,),
         ).fetchall()
         crashed = []
@@ -622,7 +624,7 @@ class SQLiteStore:
             rev = self._bump(conn, sweep_id)
             sets.append("rev = ?")
             args.append(rev)
-            conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*args, run_id))  # noqa: S608
+            conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*args, run_id))
         return finished, state, stop_reason
 
     def history(self, run_id: str) -> list[dict[str, Any]]:
@@ -658,7 +660,7 @@ class SQLiteStore:
             return set()
         marks = ",".join("?" * len(run_ids))
         rows = self.read().execute(
-            f"SELECT DISTINCT key FROM metrics WHERE run_id IN ({marks})",  # noqa: S608
+            f"SELECT DISTINCT key FROM metrics WHERE run_id IN ({marks})",
             tuple(run_ids),
         )
         return {r[0] for r in rows}
@@ -688,11 +690,13 @@ class SQLiteStore:
         now = time.time()
         with self.write() as conn:
             conn.execute(
-                "UPDATE runs SET heartbeat_at = ? WHERE host = ? AND pid = ? AND state = 'running'",
+                "UPDATE runs SET heartbeat_at = ? "
+                "WHERE host = ? AND pid = ? AND state = 'running'",
                 (now, HOST, pid),
             )
             conn.execute(
-                "UPDATE agents SET heartbeat_at = ? WHERE host = ? AND pid = ? AND state = 'running'",
+                "UPDATE agents SET heartbeat_at = ? "
+                "WHERE host = ? AND pid = ? AND state = 'running'",
                 (now, HOST, pid),
             )
 

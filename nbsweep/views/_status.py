@@ -89,7 +89,7 @@ def _render(handle: AgentHandle) -> str:
 
 
 def agent_view(handle: AgentHandle) -> widgets.Widget:
-    """A widget that follows an agent; updated from the agent's thread, at most 10 times a second."""
+    """A widget that follows an agent, updated from its thread at most 10 times a second."""
     box = widgets.HTML(value=_render(handle))
     stop = widgets.Button(description="Stop agent", button_style="warning", icon="stop")
 

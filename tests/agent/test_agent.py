@@ -59,7 +59,9 @@ def test_br15_failures_fail_their_run_and_the_agent_goes_on():
     assert len(runs) == 20
     failed = [r for r in runs if r.state == "failed"]
     assert failed and all(r.config["lr"] > 0.05 for r in failed)
-    assert all(r.error.startswith("ValueError: diverged") and "Traceback" in r.error for r in failed)
+    assert all(
+        r.error.startswith("ValueError: diverged") and "Traceback" in r.error for r in failed
+    )
     assert all(r.state == "finished" for r in runs if r.config["lr"] <= 0.05)
     assert len(handle.errors) == len(failed) and handle.errors[0].type == "ValueError"
     best = nbsweep.Sweep(sweep_id).best_run
@@ -365,7 +367,9 @@ def test_sweep_survives_a_restart(store_path):
         """
     )
     env = dict(os.environ, NBSWEEP_STORE=str(store_path))
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
     sweep_id = out.stdout.strip()
     sweep = nbsweep.Sweep(sweep_id)
     assert sweep.state == "FINISHED" and len(sweep.runs) == 3

@@ -17,7 +17,16 @@ FOLDER = DATA / "real-configs"
 EXPECTATIONS = yaml.safe_load((FOLDER / "expectations.yaml").read_text())
 
 # Grid sizes the expectations state.
-GRID_SIZES = {"004": 14580, "015": 8, "021": 8, "054": 42, "057": 81, "065": 480, "068": 1386, "072": 480}
+GRID_SIZES = {
+    "004": 14580,
+    "015": 8,
+    "021": 8,
+    "054": 42,
+    "057": 81,
+    "065": 480,
+    "068": 1386,
+    "072": 480,
+}
 # Configs that must come with a warning, and what it is about.
 WARNS = {
     "002": "log_uniform takes natural-log exponents",
@@ -58,7 +67,9 @@ def test_real_config(row):
         assert space.grid_size() == GRID_SIZES[row["id"]]
 
 
-@pytest.mark.parametrize("row", [r for r in EXPECTATIONS if r["expect"] == "accept"], ids=lambda r: r["id"])
+@pytest.mark.parametrize(
+    "row", [r for r in EXPECTATIONS if r["expect"] == "accept"], ids=lambda r: r["id"]
+)
 def test_real_config_makes_a_run(row):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConfigWarning)

@@ -55,14 +55,19 @@ def test_v06_probabilities_and_values_same_length():
 
 
 def test_v08_mixed_bounds_are_uniform_with_a_warning():
-    with pytest.warns(ConfigWarning, match="parameters.a: min 1 and max 2.5 mix an int and a float"):
+    with pytest.warns(
+        ConfigWarning, match="parameters.a: min 1 and max 2.5 mix an int and a float"
+    ):
         cfg = nbsweep.validate(vector("V08")["config"])
     assert cfg["parameters"]["a"] == vector("V08")["expected_engine"]["filled_parameters"]["a"]
 
 
 def test_v09_goal_typo_gets_a_did_you_mean():
     (message,) = problems(vector("V09")["config"])
-    assert message == "metric.goal: expected minimize or maximize, got 'max' (did you mean 'maximize'?)"
+    assert (
+        message
+        == "metric.goal: expected minimize or maximize, got 'max' (did you mean 'maximize'?)"
+    )
 
 
 @pytest.mark.parametrize("item", vector("V11")["cases"])
@@ -85,7 +90,9 @@ def test_v14_parameter_shapes_refused(item):
     assert found and all(p.startswith("parameters") for p in found)
 
 
-@pytest.mark.parametrize("item", vector("V15")["cases"], ids=lambda c: str(c["config"]["parameters"]))
+@pytest.mark.parametrize(
+    "item", vector("V15")["cases"], ids=lambda c: str(c["config"]["parameters"])
+)
 def test_v15_bad_distribution_arguments(item):
     found = paths(item["config"])
     assert all(p.startswith("parameters.a") or p.startswith("parameters.x") for p in found)
@@ -230,7 +237,10 @@ def test_br08_malformed_parameters_all_reported_at_once():
     assert unknown == "parameters.lr.valeus: unknown key (did you mean 'values'?)"
     merged = {
         "method": "random",
-        "parameters": {**variants["bare_list"]["parameters"], **variants["bare_scalar"]["parameters"]},
+        "parameters": {
+            **variants["bare_list"]["parameters"],
+            **variants["bare_scalar"]["parameters"],
+        },
     }
     assert len(problems(merged)) == 2  # one message per problem, in one error
 
@@ -252,17 +262,31 @@ def test_unknown_top_level_key_did_you_mean():
 
 
 def test_command_starting_with_an_args_macro_is_refused():
-    cfg = {"method": "grid", "command": ["${args_no_boolean_flags}"], "parameters": {"a": {"values": [1]}}}
+    cfg = {
+        "method": "grid",
+        "command": ["${args_no_boolean_flags}"],
+        "parameters": {"a": {"values": [1]}},
+    }
     (message,) = problems(cfg)
     assert message.startswith("command:")
 
 
 def test_grid_over_q_uniform_is_a_lattice_with_max():
     cfg = nbsweep.validate(
-        {"method": "grid", "parameters": {"x": {"distribution": "q_uniform", "min": 0.0, "max": 0.5, "q": 0.1}}}
+        {
+            "method": "grid",
+            "parameters": {"x": {"distribution": "q_uniform", "min": 0.0, "max": 0.5, "q": 0.1}},
+        }
     )
     space = nbsweep.space.Space(cfg)
-    assert [space.grid_point(i)["x"] for i in range(space.grid_size())] == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    assert [space.grid_point(i)["x"] for i in range(space.grid_size())] == [
+        0.0,
+        0.1,
+        0.2,
+        0.3,
+        0.4,
+        0.5,
+    ]
 
 
 def test_validate_round_trips_its_own_output():

@@ -24,7 +24,10 @@ def sweep_run(config, function, **kwargs):
 
 NESTED = {
     "method": "grid",
-    "parameters": {"lr": {"values": [0.1]}, "opt": {"parameters": {"name": {"values": ["adam"]}, "beta": {"value": 0.9}}}},
+    "parameters": {
+        "lr": {"values": [0.1]},
+        "opt": {"parameters": {"name": {"values": ["adam"]}, "beta": {"value": 0.9}}},
+    },
 }
 WITH_METRIC = {**NESTED, "metric": {"name": "loss"}}
 
@@ -35,7 +38,13 @@ def test_config_attribute_item_and_nested_access():
     def train():
         run = nbsweep.init()
         c = run.config
-        seen.update(lr=c.lr, item=c["lr"], name=c.opt.name, nested_item=c["opt"]["name"], beta=c.opt["beta"])
+        seen.update(
+            lr=c.lr,
+            item=c["lr"],
+            name=c.opt.name,
+            nested_item=c["opt"]["name"],
+            beta=c.opt["beta"],
+        )
         with pytest.raises(AttributeError, match="run.config.opt has no key 'nope'"):
             _ = c.opt.nope
 
@@ -65,7 +74,11 @@ def test_init_defaults_are_merged_under_sweep_values():
         nbsweep.init(config={"lr": 0.5, "epochs": 10, "opt": {"name": "sgd", "eps": 1e-8}})
 
     run = sweep_run(NESTED, train)
-    assert run.config == {"lr": 0.1, "epochs": 10, "opt": {"name": "adam", "beta": 0.9, "eps": 1e-8}}
+    assert run.config == {
+        "lr": 0.1,
+        "epochs": 10,
+        "opt": {"name": "adam", "beta": 0.9, "eps": 1e-8},
+    }
 
 
 def test_wandb_init_arguments_are_accepted_and_typos_are_not():
@@ -136,7 +149,13 @@ def test_br12_slash_and_nested_metric_names():
         run = nbsweep.init()
         x = run.config.x
         for _ in range(5):
-            run.log({"val/loss": (x - 0.4) ** 2, "val_loss": (x - 0.4) ** 2, "eval": {"acc": 1 - abs(x - 0.7)}})
+            run.log(
+                {
+                    "val/loss": (x - 0.4) ** 2,
+                    "val_loss": (x - 0.4) ** 2,
+                    "eval": {"acc": 1 - abs(x - 0.7)},
+                }
+            )
 
     for name, target, key in (("a_slash", 0.4, "val/loss"), ("b_nested", 0.7, "eval.acc")):
         sweep_id = nbsweep.sweep(cases[name], seed=1)

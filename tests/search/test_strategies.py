@@ -79,8 +79,12 @@ def test_g09_grid_ends_and_sweep_finishes():
 
 def _insert_prior(sweep_id: str, config: dict, state: str) -> None:
     store = open_store()
+    space = nbsweep.Sweep(sweep_id).space
+    key = space.point_key(space.flatten(config))  # as a claim would store it
     with store.write() as conn:
-        store.insert_run(conn, run_id=f"prior{state}", sweep_id=sweep_id, seq=0, config=config)
+        store.insert_run(
+            conn, run_id=f"prior{state}", sweep_id=sweep_id, seq=0, config=config, grid_key=key
+        )
     store.set_run_state(f"prior{state}", state)
 
 
@@ -132,10 +136,19 @@ def test_br14_grid_stops_at_the_smaller_of_cap_and_size(cap, grid, expected):
 
 
 def test_random_with_the_same_seed_proposes_the_same_configs():
-    cfg = {"method": "random", "parameters": {"x": {"min": 0.0, "max": 1.0}, "c": {"values": [1, 2, 3]}}}
-    first = [c for c, _ in zip(enumerate_configs(nbsweep.sweep(cfg, seed=7)), range(20), strict=False)]
-    second = [c for c, _ in zip(enumerate_configs(nbsweep.sweep(cfg, seed=7)), range(20), strict=False)]
-    other = [c for c, _ in zip(enumerate_configs(nbsweep.sweep(cfg, seed=8)), range(20), strict=False)]
+    cfg = {
+        "method": "random",
+        "parameters": {"x": {"min": 0.0, "max": 1.0}, "c": {"values": [1, 2, 3]}},
+    }
+    first = [
+        c for c, _ in zip(enumerate_configs(nbsweep.sweep(cfg, seed=7)), range(20), strict=False)
+    ]
+    second = [
+        c for c, _ in zip(enumerate_configs(nbsweep.sweep(cfg, seed=7)), range(20), strict=False)
+    ]
+    other = [
+        c for c, _ in zip(enumerate_configs(nbsweep.sweep(cfg, seed=8)), range(20), strict=False)
+    ]
     assert first == second and first != other
 
 
@@ -175,11 +188,26 @@ def test_b03_imputation_and_pending():
         value = summary.get("loss")
         finite = value is not None and np.isfinite(value)
         return RunRecord(
-            id=f"r{i}", sweep_id="s", seq=i, state=spec["state"], config={"x": spec["x"]},
-            summary=summary, metric_value=value if finite else None,
-            metric_count=1 if value is not None else 0, created_at=0.0, started_at=0.0,
-            finished_at=None, heartbeat_at=None, agent_id=None, host=None, pid=None,
-            grid_key=None, error=None, stop_reason=None, last_step=None, rev=i,
+            id=f"r{i}",
+            sweep_id="s",
+            seq=i,
+            state=spec["state"],
+            config={"x": spec["x"]},
+            summary=summary,
+            metric_value=value if finite else None,
+            metric_count=1 if value is not None else 0,
+            created_at=0.0,
+            started_at=0.0,
+            finished_at=None,
+            heartbeat_at=None,
+            agent_id=None,
+            host=None,
+            pid=None,
+            grid_key=None,
+            error=None,
+            stop_reason=None,
+            last_step=None,
+            rev=i,
         )
 
     runs = [record(i, spec) for i, spec in enumerate(v["runs"])]
@@ -191,14 +219,22 @@ def test_b03_imputation_and_pending():
 
 def test_b06_unit_cube_positions_follow_the_distribution():
     v = vector("B06")
-    space = Space(nbsweep.validate({"method": "bayes", "metric": {"name": "l"}, "parameters": v["parameters"]}))
+    space = Space(
+        nbsweep.validate(
+            {"method": "bayes", "metric": {"name": "l"}, "parameters": v["parameters"]}
+        )
+    )
     lr = [space.encode(r)[0] for r in v["runs"]]
     assert lr == pytest.approx([0.5, 0.0])  # log scale: 0.01 is halfway between 1e-4 and 1
 
 
 def test_b07_categoricals_are_categories_and_falsy_values_keep_their_place():
     v = vector("B07")
-    space = Space(nbsweep.validate({"method": "bayes", "metric": {"name": "l"}, "parameters": v["parameters"]}))
+    space = Space(
+        nbsweep.validate(
+            {"method": "bayes", "metric": {"name": "l"}, "parameters": v["parameters"]}
+        )
+    )
     codes = [space.encode(r).tolist() for r in v["runs"]]
     # flag: True -> 0, False -> 1; k: 5 -> 0, 0 -> 1, 7 -> 2 (W&B's newer engine maps False and 0 to 0)
     assert codes == [[0.0, 0.0], [1.0, 1.0], [1.0, 2.0]]
@@ -206,7 +242,11 @@ def test_b07_categoricals_are_categories_and_falsy_values_keep_their_place():
 
 
 def _bayes_best(seed: int, method: str, n: int = 20) -> float:
-    cfg = {"method": method, "metric": {"name": "loss"}, "parameters": {"x": {"min": -5.0, "max": 5.0}, "y": {"min": -5.0, "max": 5.0}}}
+    cfg = {
+        "method": method,
+        "metric": {"name": "loss"},
+        "parameters": {"x": {"min": -5.0, "max": 5.0}, "y": {"min": -5.0, "max": 5.0}},
+    }
     sweep_id = nbsweep.sweep(cfg, seed=seed)
     store = open_store()
     best = np.inf
@@ -239,7 +279,11 @@ def test_b08_bayes_converges_on_a_parabola():
 
 
 def test_bayes_parallel_claims_get_different_proposals():
-    cfg = {"method": "bayes", "metric": {"name": "loss"}, "parameters": {"x": {"min": 0.0, "max": 1.0}}}
+    cfg = {
+        "method": "bayes",
+        "metric": {"name": "loss"},
+        "parameters": {"x": {"min": 0.0, "max": 1.0}},
+    }
     sweep_id = nbsweep.sweep(cfg, seed=3)
     store = open_store()
     for _ in range(12):
@@ -261,13 +305,21 @@ def test_br20_categorical_bayes_runs_each_combination_once_then_ends():
             break
         c = claim.run.config
         seen.append((c["model"], c["strategy"], c["aug"]))
-        acc = score[c["model"]] + (0.1 if c["aug"] else 0.0) + (0.05 if c["strategy"] == "finetune" else 0.0)
+        acc = (
+            score[c["model"]]
+            + (0.1 if c["aug"] else 0.0)
+            + (0.05 if c["strategy"] == "finetune" else 0.0)
+        )
         finish(claim.run.id, acc, metric="acc")
         assert len(seen) <= 12
     assert len(seen) == len(set(seen)) == 12
     assert "every combination" in claim.reason
     best = nbsweep.Sweep(sweep_id).best_run
-    assert (best.config["model"], best.config["strategy"], best.config["aug"]) == ("large", "finetune", True)
+    assert (best.config["model"], best.config["strategy"], best.config["aug"]) == (
+        "large",
+        "finetune",
+        True,
+    )
     assert best.metric_value == pytest.approx(0.95)
 
 
@@ -302,16 +354,38 @@ def test_bayes_proposals_respect_the_space():
 
 
 def test_metric_never_logged_falls_back_to_space_filling_without_inventing_values():
-    cfg = nbsweep.validate({"method": "bayes", "metric": {"name": "val_los"}, "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    cfg = nbsweep.validate(
+        {
+            "method": "bayes",
+            "metric": {"name": "val_los"},
+            "parameters": {"x": {"min": 0.0, "max": 1.0}},
+        }
+    )
     space = Space(cfg)
     runs = []
     for i in range(15):
         runs.append(
             RunRecord(
-                id=f"r{i}", sweep_id="s", seq=i, state="finished", config={"x": i / 15},
-                summary={"val_loss": 1.0}, metric_value=None, metric_count=0, created_at=0.0,
-                started_at=0.0, finished_at=1.0, heartbeat_at=1.0, agent_id=None, host=None,
-                pid=None, grid_key=None, error=None, stop_reason=None, last_step=0, rev=i,
+                id=f"r{i}",
+                sweep_id="s",
+                seq=i,
+                state="finished",
+                config={"x": i / 15},
+                summary={"val_loss": 1.0},
+                metric_value=None,
+                metric_count=0,
+                created_at=0.0,
+                started_at=0.0,
+                finished_at=1.0,
+                heartbeat_at=1.0,
+                agent_id=None,
+                host=None,
+                pid=None,
+                grid_key=None,
+                error=None,
+                stop_reason=None,
+                last_step=0,
+                rev=i,
             )
         )
     X, y, pending, _ = observations(cfg, space, runs)

@@ -51,7 +51,9 @@ def test_s03_log_uniform_values():
     assert max(values) == pytest.approx(v["expected"]["observed_max"], rel=1e-12)
 
 
-@pytest.mark.parametrize("item", vector("S06")["cases"], ids=lambda c: str(c["config"]["parameters"]["x"]))
+@pytest.mark.parametrize(
+    "item", vector("S06")["cases"], ids=lambda c: str(c["config"]["parameters"]["x"])
+)
 def test_s06_q_uniform_lattice_and_type(item):
     values = [d["x"] for d in draws(item["config"], 2000, 0)]
     assert sorted(set(values)) == item["expected"]["values"]
@@ -59,7 +61,9 @@ def test_s06_q_uniform_lattice_and_type(item):
         assert {type(x).__name__ for x in values} == {item["expected"]["type"]}
 
 
-@pytest.mark.parametrize("item", vector("S07")["cases"], ids=lambda c: c["config"]["parameters"]["x"]["distribution"])
+@pytest.mark.parametrize(
+    "item", vector("S07")["cases"], ids=lambda c: c["config"]["parameters"]["x"]["distribution"]
+)
 def test_s07_inverse_log_uniform(item):
     values = [d["x"] for d in draws(item["config"], 2000, 0)]
     low, high = item["expected"]["range"]
@@ -74,7 +78,9 @@ def test_s08_probabilities():
     assert dict(counts) == v["expected"]["counts"]
 
 
-@pytest.mark.parametrize("item", vector("S09")["cases"], ids=lambda c: c["config"]["parameters"]["x"]["distribution"])
+@pytest.mark.parametrize(
+    "item", vector("S09")["cases"], ids=lambda c: c["config"]["parameters"]["x"]["distribution"]
+)
 def test_s09_unbounded_and_beta(item):
     values = [d["x"] for d in draws(item["config"], 2000, 0)]
     expected = item["expected"]
@@ -111,7 +117,10 @@ def test_br01_log_uniform_values_is_log_uniform():
 
 
 def test_br01_legacy_log_uniform_uses_exponents():
-    cfg = {"method": "random", "parameters": {"lr": {"distribution": "log_uniform", "min": -11.5, "max": -2.3}}}
+    cfg = {
+        "method": "random",
+        "parameters": {"lr": {"distribution": "log_uniform", "min": -11.5, "max": -2.3}},
+    }
     values = [d["lr"] for d in draws(cfg, 400, 0)]
     assert all(math.exp(-11.5) <= x <= math.exp(-2.3) for x in values)
 
@@ -165,9 +174,21 @@ def specs(draw):
     kind = draw(
         st.sampled_from(
             [
-                "int_uniform", "uniform", "q_uniform", "log_uniform_values", "q_log_uniform_values",
-                "inv_log_uniform_values", "normal", "q_normal", "log_normal", "q_log_normal",
-                "beta", "q_beta", "categorical", "constant", "log_uniform",
+                "int_uniform",
+                "uniform",
+                "q_uniform",
+                "log_uniform_values",
+                "q_log_uniform_values",
+                "inv_log_uniform_values",
+                "normal",
+                "q_normal",
+                "log_normal",
+                "q_log_normal",
+                "beta",
+                "q_beta",
+                "categorical",
+                "constant",
+                "log_uniform",
             ]
         )
     )
@@ -188,7 +209,15 @@ def specs(draw):
     elif kind in ("beta", "q_beta"):
         spec = {"distribution": kind, "a": draw(st.floats(0.1, 10)), "b": draw(st.floats(0.1, 10))}
     elif kind == "categorical":
-        spec = {"values": draw(st.lists(st.one_of(st.integers(), st.text(max_size=5), st.booleans(), st.none()), min_size=1, max_size=6))}
+        spec = {
+            "values": draw(
+                st.lists(
+                    st.one_of(st.integers(), st.text(max_size=5), st.booleans(), st.none()),
+                    min_size=1,
+                    max_size=6,
+                )
+            )
+        }
     else:
         spec = {"value": draw(st.one_of(st.integers(), st.text(max_size=5)))}
     if kind.startswith("q_"):

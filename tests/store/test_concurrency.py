@@ -50,7 +50,10 @@ def test_threads_never_share_a_grid_point_and_stop_at_run_cap(store_path):
     cfg = {"method": "grid", "run_cap": 37, "parameters": {"a": {"values": list(range(50))}}}
     sweep_id = nbsweep.sweep(cfg)
     got: list[str] = []
-    threads = [threading.Thread(target=_claim_all, args=(str(store_path), sweep_id, got)) for _ in range(8)]
+    threads = [
+        threading.Thread(target=_claim_all, args=(str(store_path), sweep_id, got))
+        for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -67,7 +70,10 @@ def test_processes_never_share_a_grid_point_and_stop_at_run_cap(store_path, cap)
     sweep_id = nbsweep.sweep(cfg)
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    procs = [ctx.Process(target=_process_worker, args=(str(store_path), sweep_id, queue)) for _ in range(4)]
+    procs = [
+        ctx.Process(target=_process_worker, args=(str(store_path), sweep_id, queue))
+        for _ in range(4)
+    ]
     for p in procs:
         p.start()
     per_process = [queue.get(timeout=120) for _ in procs]
@@ -85,7 +91,10 @@ def test_random_run_cap_is_exact_across_processes(store_path):
     sweep_id = nbsweep.sweep(cfg)
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    procs = [ctx.Process(target=_process_worker, args=(str(store_path), sweep_id, queue)) for _ in range(3)]
+    procs = [
+        ctx.Process(target=_process_worker, args=(str(store_path), sweep_id, queue))
+        for _ in range(3)
+    ]
     for p in procs:
         p.start()
     counts = [len(queue.get(timeout=120)) for _ in procs]
@@ -146,7 +155,15 @@ def test_stale_heartbeat_marks_a_run_crashed(store_path, monkeypatch):
     claim_next_run(store, sweep_id)
     assert store.get_run(run.id).state == "crashed"
     # an agent that was only stalled may still finish its run
-    store.write_progress(run.id, metrics=[], objects=[], summary=None, metric=None, last_step=None, finish={"state": "finished"})
+    store.write_progress(
+        run.id,
+        metrics=[],
+        objects=[],
+        summary=None,
+        metric=None,
+        last_step=None,
+        finish={"state": "finished"},
+    )
     assert store.get_run(run.id).state == "finished"
 
 
@@ -159,7 +176,9 @@ def test_reader_does_not_hold_a_transaction_open(store_path):
 
 def test_store_location_argument_env_and_default(tmp_path, monkeypatch):
     explicit = tmp_path / "a" / "explicit.db"
-    sweep_id = nbsweep.sweep({"method": "grid", "parameters": {"a": {"values": [1]}}}, store=explicit)
+    sweep_id = nbsweep.sweep(
+        {"method": "grid", "parameters": {"a": {"values": [1]}}}, store=explicit
+    )
     assert explicit.exists() and nbsweep.Sweep(sweep_id, store=explicit).id == sweep_id
     with pytest.raises(nbsweep.SweepNotFoundError, match="no sweep"):
         nbsweep.Sweep(sweep_id)  # the env store does not have it
