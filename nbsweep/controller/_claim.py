@@ -119,9 +119,7 @@ def _target_reached(config: SweepConfig, runs: list[RunRecord]) -> RunRecord | N
     return None
 
 
-def claim_next_run(
-    store: SQLiteStore, sweep_id: str, *, agent_id: str | None = None
-) -> Claim:
+def claim_next_run(store: SQLiteStore, sweep_id: str, *, agent_id: str | None = None) -> Claim:
     """Claim the next run of a sweep, or say why there is none.
 
     Examples
