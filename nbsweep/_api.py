@@ -223,6 +223,7 @@ def _attach_from_env(store: StoreArg) -> Run | None:
         config, _ = sweep_space(target, target.get_sweep(record.sweep_id))
         metric_name, goal = config.metric_name, config.goal
     run = Run(target, record, metric_name=metric_name, goal=goal, locked=record.config)
+    run.launched_by_agent = True
     set_standalone(run)
     return run
 

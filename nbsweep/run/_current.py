@@ -12,8 +12,9 @@ import atexit
 import contextlib
 import contextvars
 import logging
+import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nbsweep.run._run import Run
@@ -59,11 +60,33 @@ def using_agent_run(run: Run) -> Iterator[None]:
         _agent_run.reset(token)
 
 
+def _on_uncaught(exc_type: Any, exc: BaseException, tb: Any) -> None:
+    """Fail the open run when the script dies of an uncaught exception, then report as usual."""
+    run = standalone_run()
+    if run is not None and isinstance(exc, Exception):
+        from nbsweep.run._run import _format_error
+
+        try:
+            run.finish(state="failed", error=_format_error(exc))
+        except Exception:
+            logger.exception("could not mark run %s failed", run.id)
+    _previous_hook(exc_type, exc, tb)
+
+
+_previous_hook = sys.excepthook
+sys.excepthook = _on_uncaught
+
+
 @atexit.register
 def _finish_standalone() -> None:
     run = standalone_run()
-    if run is not None:
-        try:
+    if run is None:
+        return
+    try:
+        if run.launched_by_agent:
+            # The program agent that started this process decides from its exit status.
+            run._flush()
+        else:
             run.finish()
-        except Exception:
-            logger.exception("could not finish run %s at exit", run.id)
+    except Exception:
+        logger.exception("could not finish run %s at exit", run.id)

@@ -144,6 +144,7 @@ class Run:
         self._logged_keys: set[str] = set()
         self.stop_reason: str | None = None
         self._external_stop: str | None = None
+        self.launched_by_agent = False
         _writer_for(store).register(self)
 
     def __repr__(self) -> str:
