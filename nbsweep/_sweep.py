@@ -196,4 +196,5 @@ class Sweep:
         keys = list(keys) if keys else [k for k in [self.config.metric_name] if k]
         chosen = [r for r in self.runs if runs is None or r.id in runs]
         histories = {r.id: r.history() for r in chosen}
-        return plot_curves(build_curves_data(histories, keys), ax=ax)
+        states = {r.id: r.state for r in chosen}
+        return plot_curves(build_curves_data(histories, keys, states=states), ax=ax)

@@ -518,10 +518,10 @@ def build_curves_data(
 
     Examples
     --------
-    >>> data = build_curves_data({"a": [{"step": 0, "loss": 1.0}, {"step": 1, "loss": 0.5}]},
+    >>> data = build_curves_data({"a": [{"_step": 0, "loss": 1.0}, {"_step": 5, "loss": 0.5}]},
     ...                          "loss")
     >>> data.curves[0].steps, data.curves[0].values
-    ((0.0, 1.0), (1.0, 0.5))
+    ((0.0, 5.0), (1.0, 0.5))
     """
     keys = (keys,) if isinstance(keys, str) else tuple(keys)
     curves = []
@@ -532,7 +532,7 @@ def build_curves_data(
                 value = row.get(key)
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     continue
-                step = row.get("step", index)
+                step = row.get("_step", row.get("step", index))
                 if isinstance(step, bool) or not isinstance(step, int | float):
                     step = index
                 points.append((float(step), float(value)))

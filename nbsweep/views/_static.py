@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -62,8 +63,26 @@ def _figure_and_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure
         if figure is None:
             raise ValueError("ax must belong to a matplotlib Figure")
         return figure, ax
+    _show_figures_in_notebooks()
     figure = Figure(figsize=size, layout="constrained")
     return figure, figure.add_subplot()
+
+
+def _show_figures_in_notebooks() -> None:
+    """Let a kernel draw returned figures as images, without the user importing pyplot.
+
+    Figures here are made without pyplot (no global state), and a kernel only learns to
+    show a bare Figure as PNG once pyplot's inline backend has loaded.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return
+    from IPython.core.pylabtools import select_figure_formats
+
+    formatter = shell.display_formatter.formatters["image/png"]
+    if Figure not in formatter.type_printers:
+        select_figure_formats(shell, {"png"})
 
 
 def _message(ax: Axes, text: str) -> None:
