@@ -127,7 +127,7 @@ def test_grid_of_a_million_points_is_not_built():
     assert claim_next_run(open_store(), sweep_id).run.config == {f"p{i}": 1 for i in range(6)}
 
 
-@pytest.mark.parametrize("cap,grid,expected", [(10, 3, 3), (2, 5, 2)])
+@pytest.mark.parametrize(("cap", "grid", "expected"), [(10, 3, 3), (2, 5, 2)])
 def test_br14_grid_stops_at_the_smaller_of_cap_and_size(cap, grid, expected):
     cfg = {"method": "grid", "run_cap": cap, "parameters": {"a": {"values": list(range(grid))}}}
     sweep_id = nbsweep.sweep(cfg)
@@ -211,7 +211,7 @@ def test_b03_imputation_and_pending():
         )
 
     runs = [record(i, spec) for i, spec in enumerate(v["runs"])]
-    X, y, pending, tried = observations(cfg, space, runs)
+    _, y, pending, tried = observations(cfg, space, runs)
     assert sorted(y.tolist()) == sorted(v["expected"]["y"])
     assert len(pending) == v["expected"]["running_runs_as_fantasies"]
     assert len(tried) == len(runs)
@@ -388,7 +388,7 @@ def test_metric_never_logged_falls_back_to_space_filling_without_inventing_value
                 rev=i,
             )
         )
-    X, y, pending, _ = observations(cfg, space, runs)
+    _, y, pending, _ = observations(cfg, space, runs)
     assert len(y) == 0 and len(pending) == 15  # no 0.0 made up for the missing metric
     proposal = BayesSearch().propose(cfg, space, runs, random.Random(0), {})
     assert proposal.info["phase"] == "startup"
