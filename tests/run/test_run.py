@@ -55,7 +55,9 @@ def test_config_attribute_item_and_nested_access():
 def test_sweep_values_cannot_be_changed_but_new_keys_can_be_added():
     def train():
         run = nbsweep.init()
-        with pytest.raises(ConfigLockedError, match=r"run\.config\.lr is set by the sweep to 0\.1"):
+        with pytest.raises(
+            ConfigLockedError, match=r"run\.config\.lr is set by the sweep to 0\.1"
+        ):
             run.config.lr = 0.5
         with pytest.raises(ConfigLockedError, match=r"run\.config\.opt\.name"):
             run.config.opt.name = "sgd"
