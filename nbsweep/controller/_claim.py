@@ -66,14 +66,28 @@ class _SweepCache:
         self.config = SweepConfig(record.config)
         self.space = Space(self.config)
         self.strategy = strategy_for(self.config.method)
-        self.runs: dict[str, RunRecord] = {}
+        self.runs: list[RunRecord] = []  # in claim order (seq)
+        self._index: dict[str, int] = {}
         self.rev = 0
 
     def refresh(self, store: SQLiteStore, conn: Any, sweep_id: str) -> list[RunRecord]:
+        """Read the runs changed since the last refresh; return all runs in claim order.
+
+        A run not seen before always has a higher seq than every run seen (seqs are given
+        out in order under the write lock), so appending keeps the list in order.
+        """
         for run in store.sweep_runs(sweep_id, conn, since_rev=self.rev):
-            self.runs[run.id] = run
+            where = self._index.get(run.id)
+            if where is None:
+                self._index[run.id] = len(self.runs)
+                self.runs.append(run)
+            else:
+                self.runs[where] = run
             self.rev = max(self.rev, run.rev)
-        return sorted(self.runs.values(), key=lambda r: r.seq or 0)
+        return self.runs
+
+    def get(self, run_id: str) -> RunRecord:
+        return self.runs[self._index[run_id]]
 
 
 _caches: dict[tuple[str, str], _SweepCache] = {}
@@ -179,7 +193,7 @@ def _claim(store: SQLiteStore, sweep_id: str, agent_id: str | None) -> Claim:
         )
         cache.refresh(store, conn, sweep_id)
     logger.debug("claimed run %s (#%d) of sweep %s", run_id, seq, sweep_id)
-    return Claim(cache.runs[run_id], "claimed")
+    return Claim(cache.get(run_id), "claimed")
 
 
 def _why_done(config: SweepConfig, runs: list[RunRecord]) -> str:

@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 _FLUSH_INTERVAL_S = 0.5
 _FLUSH_ROWS = 20_000
+# Past this many queued calls, log() writes them itself: memory stays bounded when training
+# logs faster than the store can take.
+_MAX_QUEUED = 1_000_000
 _HEARTBEAT_INTERVAL_S = 10.0
 
 
@@ -125,7 +128,12 @@ class Run:
         self._metric_name = metric_name
         self._goal = goal
         self._stop_event = stop_event
-        self._queue: collections.deque[tuple[int, dict[str, Any]]] = collections.deque()
+        # Each queued call is its logged dict with its step under "_step": one object per call,
+        # no tuple around it (tuples holding dicts make every garbage collection walk the
+        # whole backlog).
+        self._queue: collections.deque[dict[str, Any]] = collections.deque()
+        self._writer = _writer_for(store)
+        self._woke_writer = False
         self._step = 0
         self._finished = False
         self.state = "running"
@@ -145,7 +153,7 @@ class Run:
         self.stop_reason: str | None = None
         self._external_stop: str | None = None
         self.launched_by_agent = False
-        _writer_for(store).register(self)
+        self._writer.register(self)
 
     def __repr__(self) -> str:
         where = f" sweep={self.sweep_id!r}" if self.sweep_id else ""
@@ -223,9 +231,15 @@ class Run:
                 break
         else:
             data = dict(data)  # the caller may reuse its dict for the next step
-        self._queue.append((step, data))
-        if len(self._queue) > _FLUSH_ROWS:
-            _writer_for(self._store).wake()
+        data["_step"] = step
+        queue = self._queue
+        queue.append(data)
+        if len(queue) > _FLUSH_ROWS:
+            if not self._woke_writer:
+                self._woke_writer = True
+                self._writer.wake()
+            elif len(queue) > _MAX_QUEUED:
+                self._flush()
 
     def _summary_set(self, flat: Mapping[str, Any]) -> None:
         with self._lock:
@@ -254,8 +268,10 @@ class Run:
             summary = self.summary._data
             metric_name = self._metric_name
             run_id = self.id
+            self._woke_writer = False
             for _ in range(len(queue)):
-                step, data = queue.popleft()
+                data = queue.popleft()
+                step = data.pop("_step")
                 for key, value in data.items():
                     if type(value) is float or type(value) is int:
                         metrics.append(
@@ -338,7 +354,7 @@ class Run:
         self.state = state
         if reason is not None:
             self.stop_reason = reason
-        _writer_for(self._store).unregister(self)
+        self._writer.unregister(self)
         finish = {"state": state, "error": error, "stop_reason": self.stop_reason}
         if not self._flush(finish=finish):
             logger.info("run %s had already ended in the store; kept its state", self.id)

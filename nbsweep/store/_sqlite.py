@@ -582,12 +582,8 @@ class SQLiteStore:
         write, so a run learns when something else (a canceled sweep) stopped it.
         """
         with self.write() as conn:
-            conn.executemany(
-                "INSERT INTO metrics (run_id, step, key, value) VALUES (?,?,?,?)", metrics
-            )
-            conn.executemany(
-                "INSERT INTO objects (run_id, step, key, value) VALUES (?,?,?,?)", objects
-            )
+            _insert_rows(conn, "metrics", metrics)
+            _insert_rows(conn, "objects", objects)
             row = conn.execute(
                 "SELECT sweep_id, state, stop_reason FROM runs WHERE id = ?", (run_id,)
             ).fetchone()
@@ -699,6 +695,28 @@ class SQLiteStore:
                 "WHERE host = ? AND pid = ? AND state = 'running'",
                 (now, HOST, pid),
             )
+
+
+# Rows per INSERT statement. One statement per row (executemany) hands the interpreter lock
+# back and forth on every row, which starves the writer thread while training runs.
+_ROWS_PER_INSERT = 200
+
+
+def _insert_rows(conn: sqlite3.Connection, table: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Insert ``(run_id, step, key, value)`` rows, many per statement."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
+        return
+    head = f"INSERT INTO {table} (run_id, step, key, value) VALUES "  # noqa: S608
+    full = len(rows) - len(rows) % _ROWS_PER_INSERT
+    if full:
+        statement = head + ",".join(["(?,?,?,?)"] * _ROWS_PER_INSERT)
+        chunks = (rows[i : i + _ROWS_PER_INSERT] for i in range(0, full, _ROWS_PER_INSERT))
+        conn.executemany(statement, ([v for row in chunk for v in row] for chunk in chunks))
+    rest = rows[full:]
+    if rest:
+        statement = head + ",".join(["(?,?,?,?)"] * len(rest))
+        conn.execute(statement, [v for row in rest for v in row])
 
 
 def _pid_alive(pid: int) -> bool:
