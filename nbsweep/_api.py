@@ -12,8 +12,8 @@ from typing import Any
 from nbsweep.agent import AgentHandle, in_kernel, start_agent
 from nbsweep.config import validate
 from nbsweep.controller import sweep_space
-from nbsweep.run import Run, deep_merge
-from nbsweep.run._current import agent_run, set_standalone, standalone_run
+from nbsweep.run import Run, StopRun, deep_merge
+from nbsweep.run._current import RUN_ID_ENV, agent_run, set_standalone, standalone_run
 from nbsweep.store import SQLiteStore, new_id, open_store
 
 __all__ = ["agent", "finish", "init", "log", "sweep"]
@@ -46,8 +46,6 @@ _WANDB_INIT_ONLY = frozenset(
         "id",
     }
 )
-
-RUN_ID_ENV = "NBSWEEP_RUN_ID"
 
 
 def sweep(
@@ -217,7 +215,9 @@ def _attach_from_env(store: StoreArg) -> Run | None:
     target = open_store(store)
     record = target.get_run(run_id, with_output=False)
     if record.state != "running":
-        return None
+        # Never train on defaults in a stray run: the agent's run ended before we got here.
+        why = f": {record.stop_reason}" if record.stop_reason else ""
+        raise StopRun(f"run {run_id} is {record.state} already{why}")
     metric_name, goal = None, "minimize"
     if record.sweep_id is not None:
         config, _ = sweep_space(target, target.get_sweep(record.sweep_id))

@@ -11,6 +11,7 @@ current run as ``stopped`` and ends the agent.
 
 from __future__ import annotations
 
+import collections
 import difflib
 import logging
 import signal
@@ -33,6 +34,7 @@ __all__ = ["AgentHandle", "AgentProgress", "RunError", "in_kernel", "start_agent
 logger = logging.getLogger(__name__)
 
 _PAUSE_POLL_S = 1.0
+_TAIL_LINES = 20
 _USER_STOPS = frozenset({"stopped by user", "interrupted"})
 _SIGNAL_HINT = (
     " (nbsweep ran this function on a background thread, where Python allows no signal "
@@ -176,6 +178,8 @@ class AgentHandle:
         self._thread: threading.Thread | None = None
         self._interrupted = False
         self._warned_metric = False
+        self._output_tail: collections.deque[str] = collections.deque(maxlen=4 * _TAIL_LINES)
+        self._output_run: str | None = None
         record = store.get_sweep(sweep_id)
         config, _ = sweep_space(store, record)
         self._metric_name = config.metric_name
@@ -214,6 +218,13 @@ class AgentHandle:
         """Things the agent wants the user to know (a metric never logged, a second agent)."""
         with self._lock:
             return list(self._notices)
+
+    @property
+    def output(self) -> tuple[str | None, str]:
+        """The id of the latest run and the last lines it printed (all of it is stored)."""
+        with self._lock:
+            text = "".join(self._output_tail)
+        return self._output_run, "\n".join(text.splitlines()[-_TAIL_LINES:])
 
     @property
     def run_ids(self) -> list[str]:
@@ -392,7 +403,16 @@ class AgentHandle:
 
     def _call(self, run: Run) -> tuple[str, str | None, str | None]:
         """Run the function; return the run's state, error text and stop reason."""
-        sink = run.write_output
+        with self._lock:
+            self._output_tail.clear()
+            self._output_run = run.id
+
+        def sink(text: str) -> None:
+            run.write_output(text)
+            with self._lock:
+                self._output_tail.append(text)
+            self._publish()
+
         try:
             with using_agent_run(run), capture_output(sink, echo=not self._background):
                 self._function()

@@ -19,9 +19,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nbsweep.run._run import Run
 
-__all__ = ["agent_run", "current_run", "set_standalone", "standalone_run", "using_agent_run"]
+__all__ = [
+    "RUN_ID_ENV",
+    "SWEEP_ID_ENV",
+    "agent_run",
+    "current_run",
+    "set_standalone",
+    "standalone_run",
+    "using_agent_run",
+]
 
 logger = logging.getLogger(__name__)
+
+# A program agent starts each run's process with these set, so nbsweep.init() there
+# returns the run the agent claimed.
+RUN_ID_ENV = "NBSWEEP_RUN_ID"
+SWEEP_ID_ENV = "NBSWEEP_SWEEP_ID"
 
 _agent_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
     "nbsweep_agent_run", default=None

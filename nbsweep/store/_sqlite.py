@@ -707,7 +707,7 @@ def _insert_rows(conn: sqlite3.Connection, table: str, rows: Iterable[Sequence[A
     rows = rows if isinstance(rows, list) else list(rows)
     if not rows:
         return
-    head = f"INSERT INTO {table} (run_id, step, key, value) VALUES "  # noqa: S608
+    head = f"INSERT INTO {table} (run_id, step, key, value) VALUES "
     full = len(rows) - len(rows) % _ROWS_PER_INSERT
     if full:
         statement = head + ",".join(["(?,?,?,?)"] * _ROWS_PER_INSERT)

@@ -77,6 +77,13 @@ def _render(handle: AgentHandle) -> str:
     body = "<br>".join(parts)
     for note in handle.notices:
         body += f"<div style='color:#a15c00'>{html.escape(note)}</div>"
+    run_id, tail = handle.output
+    if tail:
+        body += (
+            f"<details><summary>output of run <code>{run_id}</code></summary>"
+            f"<pre style='font-size:11px;max-height:16em;overflow:auto'>{html.escape(tail)}"
+            "</pre></details>"
+        )
     errors = handle.errors
     if errors:
         last = errors[-1]
