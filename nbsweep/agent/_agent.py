@@ -270,9 +270,9 @@ class AgentHandle:
         if self.view is not None and self._displayed_at == count:
             return  # already shown under this cell when the agent started
         if self.view is None:
-            display(repr(self))
+            display(repr(self))  # type: ignore[no-untyped-call]
         else:
-            display(self.view)
+            display(self.view)  # type: ignore[no-untyped-call]
 
     # The loop ----------------------------------------------------------------------------
 

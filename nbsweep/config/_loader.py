@@ -31,16 +31,16 @@ _FLOAT_12 = re.compile(
 )
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]
     """PyYAML's safe loader with YAML 1.2 floats."""
 
 
 def _construct_float(loader: yaml.SafeLoader, node: yaml.Node) -> float | int:
-    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+    text = loader.construct_scalar(node)
     assert isinstance(text, str)
     if re.fullmatch(r"[-+]?[0-9]+", text):
         return int(text)
-    return float(loader.construct_yaml_float(node))  # type: ignore[arg-type]
+    return float(loader.construct_yaml_float(node))
 
 
 _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))

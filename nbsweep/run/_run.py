@@ -244,7 +244,7 @@ class Run:
     def _summary_set(self, flat: Mapping[str, Any]) -> None:
         with self._lock:
             self._summary_dirty = True
-            if self._metric_name in flat:
+            if self._metric_name is not None and self._metric_name in flat:
                 self._account_metric(flat[self._metric_name])
 
     def _config_changed(self) -> None:

@@ -329,7 +329,7 @@ class IntUniform(_Continuous):
     def encode(self, value: Any) -> float | None:
         if not self.contains(value):
             return None
-        return (value - self.low + 0.5) / self.count
+        return float((value - self.low + 0.5) / self.count)
 
     def decode(self, u: float) -> Any:
         return self.sample(min(max(u, 0.0), np.nextafter(1.0, 0.0)))

@@ -202,9 +202,9 @@ class SQLiteStore:
     # Connections and transactions --------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
+        found: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if found is not None:
+            return found
         conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -351,7 +351,8 @@ class SQLiteStore:
         strategy_state: Mapping[str, Any] | None = None,
     ) -> int:
         """Change a sweep inside an open write transaction; returns its new version."""
-        sets, args = ["updated_at = ?", "version = version + 1"], [time.time()]
+        sets: list[str] = ["updated_at = ?", "version = version + 1"]
+        args: list[Any] = [time.time()]
         if state is not None:
             sets += ["state = ?", "state_reason = ?"]
             args += [state, reason]
@@ -590,7 +591,8 @@ class SQLiteStore:
             if row is None:
                 raise RunNotFoundError(f"no run {run_id!r} in the store {self.path}")
             sweep_id, state, stop_reason = row
-            sets, args = ["heartbeat_at = ?"], [time.time()]
+            sets: list[str] = ["heartbeat_at = ?"]
+            args: list[Any] = [time.time()]
             if summary is not None:
                 sets.append("summary = ?")
                 args.append(_dumps(dict(summary)))

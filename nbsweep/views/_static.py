@@ -82,7 +82,7 @@ def _show_figures_in_notebooks() -> None:
 
     formatter = shell.display_formatter.formatters["image/png"]
     if Figure not in formatter.type_printers:
-        select_figure_formats(shell, {"png"})
+        select_figure_formats(shell, {"png"})  # type: ignore[no-untyped-call]
 
 
 def _message(ax: Axes, text: str) -> None:
