@@ -29,6 +29,8 @@ __all__ = ["Distribution", "Encoding", "make_distribution"]
 
 # A lattice with more values than this is searched as a continuous range and rounded.
 _MAX_LEVELS = 4096
+# How close to 0 and 1 a decoded position may come (ppf(0) of a normal is -inf).
+_EDGE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,8 @@ class _Continuous(Distribution):
             if hi > lo:
                 values.append(self.quantize(k * self.q))
                 levels.append((lo + hi) / 2)
+        if not values:  # bounds so close that no bin has width: the one value there is
+            return np.array([0.5]), [self.quantize(low)]
         return np.array(levels), values
 
     def contains(self, value: Any) -> bool:
@@ -256,7 +260,7 @@ class _Continuous(Distribution):
         if self.q is None:
             low, high = self.support()
             return isinstance(value, float) and low <= value <= high
-        if self.integer != isinstance(value, int):
+        if self.integer != isinstance(value, int) or not math.isfinite(value):
             return False
         k = value / self.q
         if abs(k - round(k)) > 1e-9 * max(1.0, abs(k)):
@@ -284,7 +288,8 @@ class _Continuous(Distribution):
     def decode(self, u: float) -> Any:
         if self._lattice is not None and self._levels is not None:
             return self._lattice[int(np.argmin(np.abs(self._levels - u)))]
-        return self.sample(min(max(u, 0.0), np.nextafter(1.0, 0.0)))
+        # The ends of the cube are the infinite tails of unbounded distributions.
+        return self.sample(min(max(u, _EDGE), 1.0 - _EDGE))
 
 
 class IntUniform(_Continuous):
