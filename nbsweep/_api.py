@@ -73,8 +73,8 @@ def sweep(
     normalized = validate(config)
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
-    elif isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    elif isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
     target = open_store(store)
     sweep_id = new_id()
     target.create_sweep(

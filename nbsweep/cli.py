@@ -136,6 +136,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _seed(text: str) -> int:
+    """Parse --seed: a whole number from 0 to 2**63 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 2**63 - 1, got {text}")
+    return value
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import nbsweep
 
@@ -340,7 +351,7 @@ def _parser() -> argparse.ArgumentParser:
         "sweep", parents=[common], help="create a sweep from a config file; print its id"
     )
     p.add_argument("config", metavar="CONFIG.yaml")
-    p.add_argument("--seed", type=int, help="seed of random and bayes search")
+    p.add_argument("--seed", type=_seed, help="seed of random and bayes search")
     p.add_argument("--name", help="the sweep's name (overrides the config's name)")
     p.set_defaults(handler=_cmd_sweep)
 

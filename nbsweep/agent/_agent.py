@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 _PAUSE_POLL_S = 1.0
 _TAIL_LINES = 20
+_EXIT_HINT = (
+    " (the function called sys.exit; in a notebook this is often argparse reading the "
+    "kernel's own arguments: use parser.parse_args([]) there)"
+)
 _USER_STOPS = frozenset({"stopped by user", "interrupted"})
 _SIGNAL_HINT = (
     " (nbsweep ran this function on a background thread, where Python allows no signal "
@@ -421,8 +425,11 @@ class AgentHandle:
         except KeyboardInterrupt:
             self._interrupted = True
             return "stopped", None, "interrupted"
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             error = _format_error(exc, skip=1)  # drop the agent's own frame
+            if isinstance(exc, SystemExit):
+                first, _, rest = error.partition("\n")
+                error = f"{first}{_EXIT_HINT}\n{rest}"
             if isinstance(exc, ValueError) and "signal only works in main thread" in str(exc):
                 first, _, rest = error.partition("\n")
                 error = f"{first}{_SIGNAL_HINT}\n{rest}"
@@ -521,9 +528,10 @@ def start_agent(
         raise TypeError(f"function must be callable, got {function!r}")
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         raise ValueError(f"count must be a whole number >= 1, got {count!r}")
-    if max_consecutive_failures is not None and max_consecutive_failures < 1:
+    limit = max_consecutive_failures
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(
-            f"max_consecutive_failures must be >= 1 or None, got {max_consecutive_failures!r}"
+            f"max_consecutive_failures must be a whole number >= 1 or None, got {limit!r}"
         )
     kernel = in_kernel()
     background = kernel if background is None else background

@@ -35,11 +35,9 @@ class _Loader(yaml.SafeLoader):  # type: ignore[misc]
     """PyYAML's safe loader with YAML 1.2 floats."""
 
 
-def _construct_float(loader: yaml.SafeLoader, node: yaml.Node) -> float | int:
-    text = loader.construct_scalar(node)
-    assert isinstance(text, str)
-    if re.fullmatch(r"[-+]?[0-9]+", text):
-        return int(text)
+def _construct_float(loader: yaml.SafeLoader, node: yaml.Node) -> float:
+    # Plain whole numbers never get here (the int rule is tried first), so this is a float
+    # written as such, or an explicit !!float tag: either way a float, even for "!!float 0".
     return float(loader.construct_yaml_float(node))
 
 
@@ -56,7 +54,9 @@ def loads_yaml(text: str, source: str = "YAML text") -> Any:
     {'lr': 0.0001}
     """
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+    except RecursionError:
+        raise ConfigError([Problem("", f"cannot parse {source}: nested too deeply")]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -86,7 +86,13 @@ def load_config(source: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str,
         path = Path(source)
         if not path.is_file():
             raise ConfigError([Problem("", f"no sweep config file at {str(path)!r}")])
-        data = loads_yaml(path.read_text(encoding="utf-8"), source=str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise ConfigError(
+                [Problem("", f"{str(path)!r} is not UTF-8 text (byte {err.start} is not valid)")]
+            ) from None
+        data = loads_yaml(text, source=str(path))
     elif isinstance(source, str):
         data = loads_yaml(source)
     else:

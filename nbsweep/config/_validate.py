@@ -69,13 +69,26 @@ _LAUNCH_KEYS = ("job", "image_uri", "scheduler")
 _METRIC_KEYS = ("name", "goal", "target", "impute", "impute_while_running")
 _HYPERBAND_KEYS = ("type", "min_iter", "max_iter", "s", "eta", "strict")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-# exp() of anything above this is inf in float64.
+# exp() of anything above this is inf in float64, and of anything below the floor 0.
 _EXP_LIMIT = math.log(1.7976931348623157e308)
+_EXP_FLOOR = math.log(2.2250738585072014e-308)
 _HYPERBAND_BAND_LIMIT = 100
+# Deepest nesting of parameter groups (and of values) a config may have.
+_MAX_DEPTH = 32
+# Largest whole number that a run_cap, min_iter or the like may be (the store keeps 64-bit ints).
+_MAX_INT = 2**53
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _finite_float(value: Any) -> bool:
+    """True for a number that is finite as a float (huge ints overflow)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _is_int(value: Any) -> bool:
@@ -108,8 +121,8 @@ class _Checker:
     def number(self, spec: Mapping[str, Any], key: str, path: str) -> bool:
         value = spec[key]
         if _is_number(value):
-            if math.isnan(value) or math.isinf(value):
-                self.fail(f"{path}.{key}", f"expected a finite number, got {value!r}")
+            if not _finite_float(value):
+                self.fail(f"{path}.{key}", f"expected a finite number, got {_show(value)}")
                 return False
             return True
         hint = ""
@@ -187,7 +200,39 @@ def _check_top(config: Mapping[str, Any], check: _Checker) -> dict[str, Any]:
     for key in _LAUNCH_KEYS:
         if key in config:
             check.warn(key, "W&B Launch settings are ignored by nbsweep")
+    if not check.problems:
+        for path, value in _unstorable(out, ""):
+            check.fail(
+                path,
+                f"expected plain data (strings, numbers, booleans, lists, mappings), got "
+                f"{type(value).__name__} {_show(value)}",
+            )
     return out
+
+
+def _unstorable(value: Any, path: str, depth: int = 0) -> list[tuple[str, Any]]:
+    """Paths of values that JSON cannot hold, which a sweep cannot be stored with."""
+    if depth > _MAX_DEPTH:
+        return [(path, "nested too deeply")]
+    if value is None or isinstance(value, bool | str):
+        return []
+    if isinstance(value, int | float):
+        return [] if _finite_float(value) or isinstance(value, float) else [(path, value)]
+    if isinstance(value, list | tuple):
+        return [
+            found
+            for i, item in enumerate(value)
+            for found in _unstorable(item, f"{path}[{i}]", depth + 1)
+        ]
+    if isinstance(value, Mapping):
+        if not all(isinstance(k, str) for k in value):
+            return [(path, value)]
+        return [
+            found
+            for k, item in value.items()
+            for found in _unstorable(item, f"{path}.{k}" if path else k, depth + 1)
+        ]
+    return [(path, value)]
 
 
 def _check_method(config: Mapping[str, Any], check: _Checker) -> str | None:
@@ -282,6 +327,9 @@ def _check_nested(spec: Mapping[str, Any], path: str, method: str | None, check:
         )
         return None
     inner = spec["parameters"]
+    if path.count(".parameters.") >= _MAX_DEPTH:
+        check.fail(path, f"parameter groups are nested more than {_MAX_DEPTH} deep")
+        return None
     if not isinstance(inner, Mapping) or not inner:
         check.fail(f"{path}.parameters", "expected a non-empty mapping of parameters")
         return None
@@ -291,8 +339,8 @@ def _check_nested(spec: Mapping[str, Any], path: str, method: str | None, check:
 def _infer_distribution(spec: Mapping[str, Any], path: str, check: _Checker) -> str | None:
     if "distribution" in spec:
         name = spec["distribution"]
-        if name not in DISTRIBUTIONS:
-            hint = _suggest(name, DISTRIBUTIONS)
+        if not isinstance(name, str) or name not in DISTRIBUTIONS:
+            hint = _suggest(name, DISTRIBUTIONS) if isinstance(name, str) else ""
             check.fail(f"{path}.distribution", f"unknown distribution {_show(name)}{hint}")
             return None
         if name == "categorical" and "probabilities" in spec:
@@ -357,6 +405,13 @@ def _check_leaf(
     if method == "grid" and name not in GRID_KINDS:
         _grid_refusal(out, name, path, check)
         return None
+    if method == "grid" and name == "q_uniform":
+        low, high, q = out["min"], out["max"], out["q"]
+        if math.floor(high / q + 1e-9) < math.ceil(low / q - 1e-9):
+            check.fail(
+                path, f"no multiple of q={q!r} lies in [{low!r}, {high!r}], so the grid is empty"
+            )
+            return None
     return out
 
 
@@ -439,9 +494,11 @@ def _dedupe_key(value: Any) -> str:
 
 
 def _check_normal(spec: dict[str, Any], path: str, check: _Checker) -> None:
-    check.number(spec, "mu", path)
+    mu_ok = check.number(spec, "mu", path)
     if check.number(spec, "sigma", path) and spec["sigma"] < 0:
         check.fail(f"{path}.sigma", f"must be >= 0, got {spec['sigma']!r}")
+    if mu_ok and "log" in spec["distribution"] and spec["mu"] > _EXP_LIMIT:
+        check.fail(f"{path}.mu", f"e^{spec['mu']!r} overflows; mu is the mean of log(value)")
 
 
 def _check_range(spec: dict[str, Any], name: str, path: str, check: _Checker) -> None:
@@ -482,6 +539,13 @@ def _check_legacy_log(low: float, high: float, name: str, path: str, check: _Che
             path,
             f"{name} takes natural-log exponents as min and max, so e^{edges[1]:g} overflows; "
             f"for real values such as {low!r}..{high!r} use {values_form}",
+        )
+        return
+    if edges[0] < _EXP_FLOOR:
+        check.fail(
+            path,
+            f"{name} takes natural-log exponents as min and max, so e^{edges[0]:g} is 0 in "
+            "floating point; use larger exponents",
         )
         return
     check.warn(
@@ -587,8 +651,10 @@ def _check_early_terminate(spec: Any, check: _Checker) -> Any:
     if not isinstance(out["strict"], bool):
         check.fail(f"{path}.strict", f"expected true or false, got {_show(out['strict'])}")
     for key in ("min_iter", "max_iter", "s"):
-        if key in out and (not _is_int(out[key]) or out[key] < 1):
-            check.fail(f"{path}.{key}", f"expected a whole number >= 1, got {_show(out[key])}")
+        if key in out and (not _is_int(out[key]) or not 1 <= out[key] <= _MAX_INT):
+            check.fail(
+                f"{path}.{key}", f"expected a whole number from 1 to 2**53, got {_show(out[key])}"
+            )
             return out
     if "max_iter" in out and "s" not in out:
         check.fail(f"{path}.s", "missing; max_iter needs s, the number of brackets")
@@ -623,15 +689,24 @@ def hyperband_bands(spec: Mapping[str, Any]) -> list[int]:
             bands.append(int(band))
         return sorted(bands)
     low = float(spec["min_iter"])
-    return [int(low * eta**k) for k in range(_HYPERBAND_BAND_LIMIT)]
+    bands = []
+    for k in range(_HYPERBAND_BAND_LIMIT):
+        try:
+            band = low * eta**k
+        except OverflowError:
+            break
+        if not math.isfinite(band):
+            break
+        bands.append(int(band))
+    return bands
 
 
 def _check_run_cap(config: Mapping[str, Any], check: _Checker) -> None:
     if "run_cap" not in config:
         return
     cap = config["run_cap"]
-    if not _is_int(cap) or cap < 1:
-        check.fail("run_cap", f"expected a whole number >= 1, got {_show(cap)}")
+    if not _is_int(cap) or not 1 <= cap <= _MAX_INT:
+        check.fail("run_cap", f"expected a whole number from 1 to 2**53, got {_show(cap)}")
 
 
 def _check_strings(config: Mapping[str, Any], check: _Checker) -> None:

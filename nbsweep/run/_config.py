@@ -88,6 +88,8 @@ class RunConfig(MutableMapping[str, Any]):
                 _prefix=(*self._prefix, key),
                 _locked_set=self._locked,
             )
+        if (*self._prefix, key) in self._locked and isinstance(value, list | dict | set):
+            return copy.deepcopy(value)  # changing the copy cannot change the sweep's value
         return value
 
     def __getitem__(self, key: str) -> Any:
@@ -124,7 +126,8 @@ class RunConfig(MutableMapping[str, Any]):
 
     def __delitem__(self, key: str) -> None:
         if (*self._prefix, key) in self._locked:
-            raise ConfigLockedError(f"run.config.{key} is set by the sweep; it cannot be removed")
+            where = ".".join(("run.config", *self._prefix, key))
+            raise ConfigLockedError(f"{where} is set by the sweep; it cannot be removed")
         del self._data[key]
         if self._on_change is not None:
             self._on_change()

@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -40,11 +41,28 @@ _agent_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
     "nbsweep_agent_run", default=None
 )
 _standalone: Run | None = None
+_active: list[Run] = []
+_active_lock = threading.Lock()
 
 
 def agent_run() -> Run | None:
-    """The run an agent is executing in this thread, if any."""
-    return _agent_run.get()
+    """The run an agent is executing in this thread, if any.
+
+    A thread that the run's function starts itself does not inherit the context; there, if
+    exactly one agent run is active in the process, that is the run (never in the main
+    thread, where a notebook's own cells run while a background agent works).
+    """
+    run = _agent_run.get()
+    if run is not None or threading.current_thread() is threading.main_thread():
+        return run
+    with _active_lock:
+        active = list(_active)
+    if len(active) > 1:
+        raise RuntimeError(
+            f"nbsweep.init() or nbsweep.log() was called from a thread that no agent started, "
+            f"while {len(active)} agent runs are active; pass the run object to that thread"
+        )
+    return active[0] if active else None
 
 
 def standalone_run() -> Run | None:
@@ -67,10 +85,14 @@ def set_standalone(run: Run | None) -> None:
 def using_agent_run(run: Run) -> Iterator[None]:
     """Make ``run`` the current run of this thread for the duration of the block."""
     token = _agent_run.set(run)
+    with _active_lock:
+        _active.append(run)
     try:
         yield
     finally:
         _agent_run.reset(token)
+        with _active_lock:
+            _active.remove(run)
 
 
 def _on_uncaught(exc_type: Any, exc: BaseException, tb: Any) -> None:

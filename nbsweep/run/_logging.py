@@ -30,8 +30,10 @@ def _plain(value: Any, key: str) -> Any:
     """Convert one logged value; raises TypeError when it cannot be stored."""
     if isinstance(value, bool):
         return 1.0 if value else 0.0
-    if isinstance(value, int | float):
-        return value
+    if isinstance(value, float):
+        return float(value)  # numpy's float64 is a float subclass: store a plain float
+    if isinstance(value, int):
+        return int(value)
     if value is None or isinstance(value, str):
         return value
     item = getattr(value, "item", None)
@@ -67,6 +69,8 @@ def flatten_logged(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     >>> flatten_logged({"loss": 0.5, "eval": {"acc": True}, "val/loss": 1})
     {'loss': 0.5, 'eval.acc': 1.0, 'val/loss': 1}
     """
+    if not isinstance(data, Mapping):
+        raise TypeError(f"run.log expects a dict of values, got {type(data).__name__}")
     out: dict[str, Any] = {}
     for key, value in data.items():
         if not isinstance(key, str):

@@ -32,6 +32,8 @@ _FLUSH_ROWS = 20_000
 # Past this many queued calls, log() writes them itself: memory stays bounded when training
 # logs faster than the store can take.
 _MAX_QUEUED = 1_000_000
+# Ints at least this large do not fit a float; they are kept as exact JSON, not as metrics.
+_BIG = 2**1023
 _HEARTBEAT_INTERVAL_S = 10.0
 
 
@@ -224,6 +226,8 @@ class Run:
                 raise TypeError(f"run.log: step must be a whole number >= 0, got {step!r}")
             if step >= self._step:
                 self._step = step + 1
+        if type(data) is not dict:
+            data = flatten_logged(data)  # any other mapping, or a clear TypeError
         for key, value in data.items():
             kind = type(value)
             if (kind is not float and kind is not int) or type(key) is not str:
@@ -273,13 +277,13 @@ class Run:
                 data = queue.popleft()
                 step = data.pop("_step")
                 for key, value in data.items():
-                    if type(value) is float or type(value) is int:
+                    if type(value) is float or (type(value) is int and -_BIG < value < _BIG):
                         metrics.append(
                             (run_id, step, key, None if value != value else float(value))
                         )
                         if key == metric_name:
                             self._account_metric(value)
-                    else:
+                    else:  # text, lists, None, and ints too large for a float: kept exactly
                         objects.append((run_id, step, key, json.dumps(value)))
                 summary.update(data)
                 self._logged_keys.update(data)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -31,6 +31,7 @@ __all__ = ["Distribution", "Encoding", "make_distribution"]
 _MAX_LEVELS = 4096
 # How close to 0 and 1 a decoded position may come (ppf(0) of a normal is -inf).
 _EDGE = 1e-12
+_LOG_MAX = math.log(np.finfo(float).max)
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,8 @@ class Distribution(ABC):
     def sample(self, u: float) -> Any:
         """The value at quantile ``u`` in ``[0, 1)``."""
 
-    def grid_values(self) -> list[Any]:
-        """Every value a grid visits, in order."""
+    def grid_values(self) -> Sequence[Any]:
+        """Every value a grid visits, in order (computed on demand for long ranges)."""
         raise TypeError(f"grid cannot enumerate a {self.name} distribution")
 
     @abstractmethod
@@ -292,6 +293,23 @@ class _Continuous(Distribution):
         return self.sample(min(max(u, _EDGE), 1.0 - _EDGE))
 
 
+class _Lattice(Sequence[Any]):
+    """The multiples of q of a q_uniform grid, computed on demand (a grid may be huge)."""
+
+    def __init__(self, ks: range, dist: _Continuous) -> None:
+        self._ks = ks
+        self._dist = dist
+
+    def __len__(self) -> int:
+        return len(self._ks)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        assert self._dist.q is not None
+        return self._dist.quantize(self._ks[index] * self._dist.q)
+
+
 class IntUniform(_Continuous):
     """``int_uniform``: an int in ``[min, max]``, both ends included."""
 
@@ -316,8 +334,8 @@ class IntUniform(_Continuous):
     def sample(self, u: float) -> Any:
         return int(self.ppf(u))
 
-    def grid_values(self) -> list[Any]:
-        return list(range(self.low, self.high + 1))
+    def grid_values(self) -> Sequence[Any]:
+        return range(self.low, self.high + 1)  # indexable without listing every value
 
     def contains(self, value: Any) -> bool:
         return (
@@ -354,12 +372,13 @@ class Uniform(_Continuous):
         return self.low == self.high
 
     def ppf(self, u: float) -> float:
-        return min(self.low + u * (self.high - self.low), self.high)
+        # Weighted form: max - min can overflow for bounds near the float limits.
+        return min(self.low * (1.0 - u) + self.high * u, self.high)
 
     def cdf(self, x: float) -> float:
         if self.high == self.low:
             return 0.5
-        return (x - self.low) / (self.high - self.low)
+        return (x / 2 - self.low / 2) / (self.high / 2 - self.low / 2)
 
     def support(self) -> tuple[float, float]:
         return (self.low, self.high)
@@ -375,11 +394,11 @@ class QUniform(Uniform):
     name = "q_uniform"
     grid_ok = True
 
-    def grid_values(self) -> list[Any]:
+    def grid_values(self) -> Sequence[Any]:
         assert self.q is not None
         start = math.ceil(self.low / self.q - 1e-9)
         stop = math.floor(self.high / self.q + 1e-9)
-        return [self.quantize(k * self.q) for k in range(start, stop + 1)]
+        return _Lattice(range(start, stop + 1), self)
 
 
 class LogUniformValues(_Continuous):
@@ -522,7 +541,8 @@ class LogNormal(_Continuous):
     def ppf(self, u: float) -> float:
         if self.sigma == 0:
             return math.exp(self.mu)
-        return float(np.exp(stats.norm.ppf(u, self.mu, self.sigma)))
+        exponent = float(stats.norm.ppf(u, self.mu, self.sigma))
+        return math.exp(min(exponent, _LOG_MAX))  # a far tail would overflow to inf
 
     def cdf(self, x: float) -> float:
         if self.sigma == 0:

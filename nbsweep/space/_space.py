@@ -9,7 +9,7 @@ its points in the same order with the last name changing fastest.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,7 +73,7 @@ class Space:
             sorted(leaves, key=lambda p: _WANDB_NEST_SEP.join(p.path))
         )
         self._by_name = {p.name: p for p in self.params}
-        self._grid_values: list[list[Any]] | None = None
+        self._grid_values: list[Sequence[Any]] | None = None
 
     def __len__(self) -> int:
         return len(self.params)
@@ -124,7 +124,7 @@ class Space:
 
     # Grid ------------------------------------------------------------------------------------
 
-    def _grid(self) -> list[list[Any]]:
+    def _grid(self) -> list[Sequence[Any]]:
         if self._grid_values is None:
             self._grid_values = [p.distribution.grid_values() for p in self.params]
         return self._grid_values

@@ -97,6 +97,11 @@ def open_store(store: str | os.PathLike[str] | SQLiteStore | None = None) -> SQL
     path = resolve_store_path(store)
     with _stores_lock:
         found = _stores.get(path)
+        if found is not None and not path.exists():
+            # The file was deleted (a fresh start): open a new one instead of writing into
+            # the unlinked file, which nothing else could ever see.
+            found.close()
+            found = None
         if found is None:
             found = _stores[path] = SQLiteStore(path)
         return found
