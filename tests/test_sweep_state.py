@@ -1,0 +1,52 @@
+"""Sweep state changes as W&B's CLI allows them (pause, resume, stop, cancel)."""
+
+from __future__ import annotations
+
+import pytest
+from testdata import vector
+
+import nbsweep
+from nbsweep.controller import claim_next_run
+from nbsweep.store import open_store
+
+ACTIONS = {"pause": "pause", "resume": "resume", "stop": "stop", "cancel": "cancel"}
+
+
+def sweep_in(state: str) -> nbsweep.Sweep:
+    sweep = nbsweep.Sweep(
+        nbsweep.sweep({"method": "grid", "parameters": {"a": {"values": [1, 2]}}})
+    )
+    if state == "PAUSED":
+        sweep.pause()
+    elif state == "FINISHED":
+        sweep.stop()
+    elif state == "CANCELED":
+        sweep.cancel()
+    assert sweep.state == state
+    return sweep
+
+
+@pytest.mark.parametrize(
+    "item", vector("A03")["cases"], ids=lambda c: f"{c['from']}-{c['action']}"
+)
+def test_a03_state_changes(item):
+    sweep = sweep_in(item["from"])
+    running = None
+    if item["from"] == "RUNNING" and "running_runs" in item:
+        running = claim_next_run(open_store(), sweep.id).run
+    action = getattr(sweep, ACTIONS[item["action"]])
+    if "error" in item:
+        with pytest.raises(nbsweep.SweepStateError) as info:
+            action()
+        assert str(info.value) == item["error"]
+        assert sweep.state == item["from"]
+        return
+    action()
+    assert sweep.state == item["to"]
+    if running is not None:
+        after = open_store().get_run(running.id)
+        expected = "running" if item["running_runs"] == "continue to completion" else "stopped"
+        assert after.state == expected
+    if item["to"] in ("FINISHED", "CANCELED", "PAUSED"):
+        claim = claim_next_run(open_store(), sweep.id)
+        assert claim.run is None
