@@ -39,6 +39,31 @@ def _load(run_id: str, *, store: object = None) -> StoredRun:
 
 Run.load = staticmethod(_load)  # type: ignore[attr-defined]
 
+# Show the public classes where users import them from, not the private modules that
+# define them (tracebacks then read "nbsweep.ConfigError").
+for _cls in (
+    AgentHandle,
+    AgentProgress,
+    AgentWarning,
+    ConfigError,
+    ConfigLockedError,
+    ConfigWarning,
+    MetricWarning,
+    NbsweepWarning,
+    Run,
+    RunError,
+    RunFinishedError,
+    RunNotFoundError,
+    StopRun,
+    StoredRun,
+    Sweep,
+    SweepConfig,
+    SweepNotFoundError,
+    SweepStateError,
+):
+    _cls.__module__ = "nbsweep"
+del _cls
+
 __all__ = [
     "AgentHandle",
     "AgentProgress",

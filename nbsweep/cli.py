@@ -79,11 +79,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "
     return lines
 
 
-def _short(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 # Store and sweep lookup ----------------------------------------------------------------
 
 
@@ -270,23 +265,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
     _out(f"runs: {_run_counts([r.state for r in records])}")
     if records:
         metric = config.metric_name
-        table = runs_table(records, sweep.space, metric or "metric")
-        columns = [c for c in table.columns if metric or c != table.metric_column]
-        rows = []
-        for row in table.rows:
-            cells = []
-            for column in columns:
-                value = row[column]
-                if column == "duration_s":
-                    cells.append("" if value is None else f"{value:.1f}s")
-                elif column == "error":
-                    cells.append(_short(value or "", _ERROR_WIDTH))
-                else:
-                    cells.append("" if value is None else format_value(value))
-            rows.append(cells)
-        header = ["duration" if c == "duration_s" else c for c in columns]
-        for line in _table(header, rows, indent="  "):
-            _out(line)
+        table = runs_table(records, sweep.space, metric)
+        _out(table.to_text(indent="  ", error_width=_ERROR_WIDTH))
 
     _out()
     if not config.metric_name:

@@ -12,18 +12,19 @@ current run as ``stopped`` and ends the agent.
 from __future__ import annotations
 
 import collections
-import difflib
+import inspect
 import logging
 import signal
 import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from nbsweep._warnings import AgentWarning, MetricWarning
 from nbsweep.agent._capture import capture_output
+from nbsweep.agent._notes import metric_never_logged
 from nbsweep.controller import claim_next_run, sweep_space
 from nbsweep.run._current import set_standalone, standalone_run, using_agent_run
 from nbsweep.run._run import Run, StopRun, _format_error
@@ -370,7 +371,8 @@ class AgentHandle:
             return False
         last = self._errors[-1] if self._errors else None
         cause = f" The last one raised {last.type}: {last.message}" if last else ""
-        self._end("failed", f"The agent stopped after {limit} failed runs in a row.{cause}")
+        runs = "run" if limit == 1 else "runs"
+        self._end("failed", f"The agent stopped after {limit} failed {runs} in a row.{cause}")
         return True
 
     def _end(self, state: str, message: str) -> None:
@@ -419,7 +421,8 @@ class AgentHandle:
 
         try:
             with using_agent_run(run), capture_output(sink, echo=not self._background):
-                self._function()
+                returned = self._function()
+                self._log_returned(run, returned)
         except StopRun as stop:
             return "stopped", None, str(stop) or "stopped by user"
         except KeyboardInterrupt:
@@ -439,6 +442,25 @@ class AgentHandle:
         # An interrupt the function caught and handled itself ends its run normally; the
         # agent still stops after it.
         return "finished", None, None
+
+    def _log_returned(self, run: Run, returned: Any) -> None:
+        """Log what the function returned as the metric, if it returned one and never logged it.
+
+        Optuna's objective functions return their value; such a function works as is.
+        """
+        name = self._metric_name
+        if name is None or run.finished or run._metric_count or returned is None:
+            return
+        if isinstance(returned, Mapping):
+            values = {name: returned[name]} if name in returned else None
+        else:
+            values = {name: returned}
+        if values is None or isinstance(values[name], bool | str):
+            return
+        try:
+            run.log(values)
+        except TypeError:  # not a number (a model, say): it was never meant as the metric
+            return
 
     def _record(self, run: Run, error: str | None) -> None:
         state = run.state
@@ -475,15 +497,7 @@ class AgentHandle:
         if name is None or run.state != "finished" or run._metric_count or self._warned_metric:
             return
         self._warned_metric = True
-        keys = sorted(run.logged_keys)
-        close = difflib.get_close_matches(name, keys, n=1, cutoff=0.6)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        logged = ", ".join(map(repr, keys[:10])) or "nothing"
-        note = (
-            f"The sweep's metric {name!r} was never logged by run {run.id} (it logged "
-            f"{logged}).{hint} Runs without it have no value, and bayes proposes at random "
-            "until some run logs it."
-        )
+        note = metric_never_logged(name, run.id, run.logged_keys)
         with self._lock:
             self._notices.append(note)
         if self._background:
@@ -512,6 +526,25 @@ class AgentHandle:
                 logger.exception("an agent view failed to update")
 
 
+def _check_takes_no_arguments(function: Callable[..., Any]) -> None:
+    """Refuse a function that needs arguments before any run is spent on it."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # builtins and some callables have none: let them run
+        return
+    required = [
+        p.name
+        for p in signature.parameters.values()
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if required:
+        name = getattr(function, "__name__", repr(function))
+        raise TypeError(
+            f"{name}() must take no arguments: the agent calls it as {name}(), and it reads "
+            f"its values with run = nbsweep.init(); run.config (it requires {', '.join(required)})"
+        )
+
+
 def start_agent(
     store: SQLiteStore,
     sweep_id: str,
@@ -525,7 +558,11 @@ def start_agent(
 ) -> AgentHandle:
     """Build an agent and its view; ``handle.start()`` starts it (see :func:`nbsweep.agent`)."""
     if not callable(function):
-        raise TypeError(f"function must be callable, got {function!r}")
+        hint = ""
+        if function is None or isinstance(function, int | float | str):
+            hint = "; pass the function itself: function=train, without parentheses"
+        raise TypeError(f"function must be callable, got {function!r}{hint}")
+    _check_takes_no_arguments(function)
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         raise ValueError(f"count must be a whole number >= 1, got {count!r}")
     limit = max_consecutive_failures

@@ -49,6 +49,7 @@ from typing import IO, Any
 
 from nbsweep.agent._agent import AgentProgress
 from nbsweep.agent._command import DEFAULT_COMMAND, expand_command, uses_macro
+from nbsweep.agent._notes import metric_never_logged
 from nbsweep.controller import claim_next_run, crash_grace_s, sweep_space
 from nbsweep.run._current import RUN_ID_ENV, SWEEP_ID_ENV
 from nbsweep.store import STORE_ENV, RunRecord, SQLiteStore, new_id, open_store
@@ -205,6 +206,8 @@ class _ProgramAgent:
         config, _ = sweep_space(store, record)
         self.command: list[str] | None = config.get("command")
         self.program: str | None = config.get("program")
+        self.metric_name = config.metric_name
+        self._warned_metric = False
         self.count = count
         self.max_failures = max_consecutive_failures
         self.kill_delay_s = kill_delay_s
@@ -510,6 +513,20 @@ class _ProgramAgent:
             self.failures_in_a_row = 0
             outcome = state
         self.say(f"run {run_id} {outcome}")
+        if outcome == "finished":
+            self._check_metric_logged(run_id)
+
+    def _check_metric_logged(self, run_id: str) -> None:
+        name = self.metric_name
+        if name is None or self._warned_metric:
+            return
+        record = self._safely(self.store.get_run, run_id, with_output=False)
+        if record is None or record.metric_count:
+            return
+        self._warned_metric = True
+        keys = self._safely(self.store.logged_keys, [run_id]) or set()
+        logged = set(keys) | set(record.summary)
+        self.say(f"warning: {metric_never_logged(name, run_id, logged)}")
 
     def _finish_if_running(self, run_id: str, finish: dict[str, Any]) -> str:
         _, state, _ = self.store.write_progress(

@@ -109,6 +109,17 @@ def format_value(value: Any) -> str:
         return repr(value)
 
 
+def _cell(column: str, value: Any, error_width: int) -> str:
+    if value is None:
+        return ""
+    if column == "duration_s":
+        return f"{value:.1f}s"
+    if column == "error":
+        text = " ".join(str(value).split())
+        return text if len(text) <= error_width else text[: error_width - 1] + "…"
+    return format_value(value)
+
+
 @dataclass(frozen=True)
 class RunsTable:
     """One row per run: id, state, metric value, each parameter, duration and error.
@@ -136,6 +147,32 @@ class RunsTable:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def to_text(self, *, indent: str = "", error_width: int = 60) -> str:
+        """The table as aligned plain text, for a terminal or ``print``.
+
+        Examples
+        --------
+        >>> print(RunsTable(("id", "loss"), [{"id": "a1", "loss": 0.5}], "loss", "loss"))
+        id  loss
+        a1  0.5
+        """
+        columns = list(self.columns)
+        rows = [
+            [_cell(column, row[column], error_width) for column in columns] for row in self.rows
+        ]
+        header = ["duration" if c == "duration_s" else c for c in columns]
+        widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
+        lines = [
+            (
+                indent + "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
+            ).rstrip()
+            for line in [header, *rows]
+        ]
+        return "\n".join(lines)
 
     def to_csv(self, path_or_buffer: str | os.PathLike[str] | IO[str]) -> None:
         """Write the table as CSV (empty cells for None) to a path or an open text file.

@@ -22,3 +22,12 @@ __all__ = [
     "loads_yaml",
     "validate",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # ``wandb.config.lr`` is a habit: nbsweep.config is this module, the run's values are on
+    # the run.
+    raise AttributeError(
+        f"module 'nbsweep.config' has no attribute {name!r}; the values of the current run "
+        f"are on the run: run = nbsweep.init(); run.config.{name}"
+    )

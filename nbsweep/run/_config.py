@@ -57,7 +57,7 @@ class RunConfig(MutableMapping[str, Any]):
     >>> cfg.lr = 0.2
     Traceback (most recent call last):
     ...
-    nbsweep.run._config.ConfigLockedError: run.config.lr is set by the sweep to 0.1; ...
+    nbsweep.ConfigLockedError: run.config.lr is set by the sweep to 0.1; ...
     """
 
     __slots__ = ("_data", "_locked", "_on_change", "_prefix")
@@ -102,8 +102,15 @@ class RunConfig(MutableMapping[str, Any]):
             return self[key]
         except KeyError:
             where = ".".join(("run.config", *self._prefix))
+            hint = ""
+            if not self._locked and not self._prefix:
+                hint = (
+                    ". This run has no sweep values: nbsweep.init() ran outside an agent "
+                    "(pass function=train to nbsweep.agent, without parentheses)"
+                )
             raise AttributeError(
-                f"{where} has no key {key!r}; it has {', '.join(map(repr, self._data)) or 'none'}"
+                f"{where} has no key {key!r}; it has "
+                f"{', '.join(map(repr, self._data)) or 'none'}{hint}"
             ) from None
 
     def __setitem__(self, key: str, value: Any) -> None:
