@@ -391,3 +391,61 @@ def test_handle_reports_progress_while_running():
     assert handle.wait(10)
     assert handle.progress.finished == 3 and seen and max(seen) == 3
     assert open_store().get_sweep(sweep_id).state == "FINISHED"
+
+
+def test_a_function_that_returns_its_metric_like_an_optuna_objective():
+    sweep_id = nbsweep.sweep(
+        {
+            "method": "random",
+            "metric": {"name": "loss"},
+            "parameters": {"x": {"min": 0.0, "max": 1.0}},
+        }
+    )
+
+    def objective():
+        return (nbsweep.init().config.x - 0.3) ** 2
+
+    run_agent(sweep_id, objective, count=3)
+    runs = nbsweep.Sweep(sweep_id).runs
+    assert all(r.metric_value == pytest.approx((r.config["x"] - 0.3) ** 2) for r in runs)
+
+
+def test_a_returned_model_is_not_taken_for_the_metric():
+    sweep_id = nbsweep.sweep(
+        {
+            "method": "random",
+            "metric": {"name": "loss"},
+            "parameters": {"x": {"min": 0.0, "max": 1.0}},
+        }
+    )
+
+    def train():
+        run = nbsweep.init()
+        run.log({"loss": run.config.x})
+        return object()
+
+    run_agent(sweep_id, train, count=1)
+    assert [r.state for r in nbsweep.Sweep(sweep_id).runs] == ["finished"]
+
+
+def test_a_function_that_needs_arguments_is_refused_before_any_run():
+    sweep_id = nbsweep.sweep({"method": "random", "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+
+    def train(config):
+        return config
+
+    with pytest.raises(TypeError, match=r"train\(\) must take no arguments.*requires config"):
+        run_agent(sweep_id, train)
+    with pytest.raises(TypeError, match="without parentheses"):
+        run_agent(sweep_id, None)
+    assert nbsweep.Sweep(sweep_id).runs == []
+
+
+def test_print_of_a_table_is_text():
+    sweep_id = nbsweep.sweep(
+        {"method": "grid", "metric": {"name": "y"}, "parameters": {"x": {"values": [1, 2]}}}
+    )
+    run_agent(sweep_id, lambda: nbsweep.init().log({"y": 0.5}))
+    lines = str(nbsweep.Sweep(sweep_id).table()).splitlines()
+    assert lines[0].split()[:4] == ["id", "state", "y", "x"]
+    assert len(lines) == 3 and "finished" in lines[1]

@@ -640,3 +640,30 @@ def test_init_for_a_run_stopped_before_the_program_attached_gives_no_stray_run(
     total = store.read().execute("SELECT COUNT(*) FROM runs").fetchone()[0]
     assert total == 1, done.stdout
     assert done.returncode != 0 and "is stopped already: sweep canceled" in done.stderr
+
+
+def test_program_agent_warns_once_about_a_metric_never_logged(tmp_path, store_path, capsys):
+    write(
+        tmp_path / "p.py",
+        """\
+        import nbsweep
+        nbsweep.init().log({"los": 1.0})
+        """,
+    )
+    sweep_id = nbsweep.sweep(
+        {
+            "method": "grid",
+            "program": "p.py",
+            "metric": {"name": "loss"},
+            "parameters": {"x": {"values": [1, 2]}},
+        },
+        store=store_path,
+    )
+    monkey_cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        run_program_agent(open_store(store_path), sweep_id, handle_signals=False)
+    finally:
+        os.chdir(monkey_cwd)
+    err = capsys.readouterr().err
+    assert err.count("was never logged") == 1 and "Did you mean 'los'?" in err
