@@ -487,11 +487,14 @@ class CurvesData:
         One per run and key that has at least one logged value, runs in the order given.
     message
         Set when there is nothing to draw.
+    best_run
+        The run to highlight (the sweep's best), if any.
     """
 
     keys: tuple[str, ...]
     curves: tuple[Curve, ...]
     message: str | None
+    best_run: str | None = None
 
 
 def build_curves_data(
@@ -499,6 +502,7 @@ def build_curves_data(
     keys: str | Sequence[str],
     *,
     states: Mapping[str, str] | None = None,
+    best_run: str | None = None,
 ) -> CurvesData:
     """Curves of logged keys against step, one per run and key.
 
@@ -553,4 +557,4 @@ def build_curves_data(
     message = None
     if not curves:
         message = f"no run has logged {' or '.join(keys) or 'any key'} yet"
-    return CurvesData(keys, tuple(curves), message)
+    return CurvesData(keys, tuple(curves), message, best_run)

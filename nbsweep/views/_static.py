@@ -19,6 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from nbsweep.analysis._importance import ImportanceData, ParamImportance
@@ -256,7 +257,9 @@ def plot_parallel_coordinates(data: ParallelData, ax: Axes | None = None) -> Fig
         spots = np.linspace(0.0, 1.0, 5) if worst != best else np.array([1.0])
         colorbar.set_ticks(list(spots))
         colorbar.set_ticklabels([f"{worst + s * (best - worst):.4g}" for s in spots])
-        colorbar.set_label(f"{data.metric_name} ({data.goal}; best at top)")
+        if data.goal == "minimize":
+            colorbar.ax.invert_yaxis()  # small values at the bottom, as on the metric axis
+        colorbar.set_label(f"{data.metric_name} ({data.goal}; brightest is best)")
 
     ax.set_xticks(xs)
     ax.set_xticklabels([axis.name for axis in data.axes], rotation=20, ha="right")
@@ -430,12 +433,22 @@ def plot_curves(data: CurvesData, ax: Axes | None = None) -> Figure:
     # Limitation: several keys share one y axis, so keys of very different scales crowd.
     several_keys = len(data.keys) > 1
     top_edge = blended_transform_factory(ax.transData, ax.transAxes)
-    for curve in data.curves:
+    palette = colormaps["tab20"].colors
+    for index, curve in enumerate(data.curves):
         linestyle, _ = _STATE_STYLES.get(curve.state or "finished", ("--", ""))
-        style: dict[str, Any] = {"linestyle": linestyle, "linewidth": 1.2}
+        style: dict[str, Any] = {
+            "linestyle": linestyle,
+            "linewidth": 1.2,
+            "color": palette[index % len(palette)],
+        }
         if curve.state in ("failed", "crashed"):
             style.update(color=_FAILED_COLOR, alpha=0.7)
+        best = curve.run_id == data.best_run
+        if best:
+            style.update(color="black", linewidth=2.4, zorder=4)
         label = f"{curve.run_id} {curve.key}" if several_keys else curve.run_id
+        if best:
+            label = f"best: {label}"
         marker = "o" if len(curve.steps) == 1 else None
         (line,) = ax.plot(curve.steps, curve.values, label=label, marker=marker, **style)
         line.set_gid(f"run-{curve.run_id}-{curve.key}")
@@ -449,10 +462,14 @@ def plot_curves(data: CurvesData, ax: Axes | None = None) -> Figure:
                 zorder=5,
             )
     ax.set_xlabel("step")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(", ".join(data.keys))
     ax.grid(alpha=0.3)
     if len(data.curves) <= _MAX_LEGEND_CURVES:
         ax.legend(fontsize=7)
+    elif data.best_run is not None:  # too many runs to list: name the best one only
+        best_lines = [line for line in ax.lines if line.get_label().startswith("best: ")]
+        ax.legend(handles=best_lines[:1], fontsize=7)
     if any(c.nonfinite_steps for c in data.curves):
         ax.set_title("x: NaN or inf logged at that step", fontsize=8, color=_NONFINITE_COLOR)
     return figure
