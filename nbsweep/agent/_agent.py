@@ -189,6 +189,7 @@ class AgentHandle:
         config, _ = sweep_space(store, record)
         self._metric_name = config.metric_name
         self._goal = config.goal
+        self._early_terminate = config.early_terminate
         self._displayed_at: int | None = None
         self.view: Any = None
 
@@ -393,6 +394,7 @@ class AgentHandle:
             goal=self._goal,
             locked=record.config,
             stop_event=self._stop,
+            early_terminate=self._early_terminate,
         )
         with self._lock:
             self._counters.started += 1

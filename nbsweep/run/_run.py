@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 from nbsweep.run._config import RunConfig
+from nbsweep.run._early import HyperbandWatch
 from nbsweep.run._logging import finite, flatten_logged, is_metric
 from nbsweep.store import RunRecord, SQLiteStore
 
@@ -122,6 +123,7 @@ class Run:
         goal: str = "minimize",
         locked: Mapping[str, Any] | None = None,
         stop_event: threading.Event | None = None,
+        early_terminate: Mapping[str, Any] | None = None,
     ) -> None:
         self._store = store
         self.id = record.id
@@ -155,6 +157,16 @@ class Run:
         self.stop_reason: str | None = None
         self._external_stop: str | None = None
         self.launched_by_agent = False
+        self._hyperband: HyperbandWatch | None = None
+        if early_terminate and metric_name and record.sweep_id:
+            self._hyperband = HyperbandWatch(
+                store,
+                run_id=record.id,
+                sweep_id=record.sweep_id,
+                metric=metric_name,
+                goal=goal,
+                spec=early_terminate,
+            )
         self._writer.register(self)
 
     def __repr__(self) -> str:
@@ -238,6 +250,14 @@ class Run:
         data["_step"] = step
         queue = self._queue
         queue.append(data)
+        watch = self._hyperband
+        if watch is not None and watch.metric in data:
+            decision = watch.observe(data[watch.metric])
+            if decision is not None:
+                # Finish it here, so the run ends as stopped with its reason whatever the
+                # code around it does with the StopRun (a program exits on it).
+                self.finish(state="stopped", reason=decision.reason)
+                raise StopRun(decision.reason)
         if len(queue) > _FLUSH_ROWS:
             if not self._woke_writer:
                 self._woke_writer = True

@@ -652,6 +652,25 @@ class SQLiteStore:
         )
         return [(s, float("nan") if v is None else v) for s, v in rows]
 
+    def band_values(
+        self, sweep_id: str, key: str, band: int, *, exclude_run: str | None = None
+    ) -> list[float]:
+        """The ``band``-th finite value of ``key`` of every run of a sweep that logged that many.
+
+        Runs in any state count, as hyperband compares against everything seen so far.
+        """
+        rows = self.read().execute(
+            "SELECT value FROM ("
+            "  SELECT m.value AS value, ROW_NUMBER() OVER ("
+            "    PARTITION BY m.run_id ORDER BY m.step, m.rowid) AS n"
+            "  FROM metrics m JOIN runs r ON r.id = m.run_id"
+            "  WHERE r.sweep_id = ? AND m.key = ? AND r.id != ?"
+            "    AND m.value IS NOT NULL AND abs(m.value) < 9e999"
+            ") WHERE n = ?",
+            (sweep_id, key, exclude_run or "", band),
+        )
+        return [r[0] for r in rows]
+
     def logged_keys(self, run_ids: Sequence[str]) -> set[str]:
         """Every numeric key logged by any of these runs."""
         if not run_ids:
