@@ -16,7 +16,7 @@ from nbsweep.agent import AgentHandle, AgentProgress, RunError
 from nbsweep.config import ConfigError, SweepConfig, validate
 from nbsweep.run import ConfigLockedError, Run, RunFinishedError, StopRun
 from nbsweep.run._stored import StoredRun
-from nbsweep.store import RunNotFoundError, SweepNotFoundError, open_store
+from nbsweep.store import RunNotFoundError, StoreNotFoundError, SweepNotFoundError, open_store
 
 __version__ = "0.1.0"
 
@@ -33,7 +33,7 @@ def _load(run_id: str, *, store: object = None) -> StoredRun:
     >>> nbsweep.Run.load(run.id, store=path).state
     'finished'
     """
-    target = open_store(store)  # type: ignore[arg-type]
+    target = open_store(store, create=False)  # type: ignore[arg-type]
     return StoredRun(target, target.get_run(run_id))
 
 
@@ -55,6 +55,7 @@ for _cls in (
     RunFinishedError,
     RunNotFoundError,
     StopRun,
+    StoreNotFoundError,
     StoredRun,
     Sweep,
     SweepConfig,
@@ -78,6 +79,7 @@ __all__ = [
     "RunFinishedError",
     "RunNotFoundError",
     "StopRun",
+    "StoreNotFoundError",
     "StoredRun",
     "Sweep",
     "SweepConfig",

@@ -9,6 +9,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from nbsweep._sweep import check_sweep_id
 from nbsweep.agent import AgentHandle, in_kernel, start_agent
 from nbsweep.config import validate
 from nbsweep.controller import sweep_space
@@ -54,6 +55,8 @@ def sweep(
     store: StoreArg = None,
     seed: int | None = None,
     name: str | None = None,
+    project: str | None = None,
+    entity: str | None = None,
 ) -> str:
     """Create a sweep from a W&B sweep config and return its id.
 
@@ -70,6 +73,7 @@ def sweep(
     >>> len(sweep_id)
     8
     """
+    del project, entity  # wandb.sweep's arguments, accepted so W&B code runs; no server here
     normalized = validate(config)
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
@@ -103,8 +107,9 @@ def agent(
     last error.
 
     In a Jupyter kernel the agent runs on a background thread (``background=True``) and this
-    returns at once with a handle, showing the agent's progress under the cell
-    (``display=False`` turns that off); call ``handle.wait()`` to block and
+    returns at once with a handle, showing the sweep's live dashboard under the cell
+    (:class:`nbsweep.views.Dashboard`: progress, parallel coordinates, importance, runs and
+    curves; ``display=False`` turns that off); call ``handle.wait()`` to block and
     ``handle.stop()`` to stop. In a plain script it blocks until done.
 
     Examples
@@ -120,14 +125,17 @@ def agent(
     >>> handle.progress.finished
     3
     """
-    target = open_store(store)
+    check_sweep_id(sweep_id)
+    target = open_store(store, create=False)
     target.get_sweep(sweep_id)  # a wrong id fails here, naming close ones
     view = None
     kernel = in_kernel()
     if display and kernel:
-        from nbsweep.views._status import agent_view
+        from nbsweep.views import Dashboard
 
-        view = agent_view
+        def view(handle: AgentHandle) -> Dashboard:
+            return Dashboard(sweep_id, store=target, handle=handle)
+
     handle = start_agent(
         target,
         sweep_id,
@@ -140,9 +148,8 @@ def agent(
     )
     if handle.view is not None:
         from IPython import get_ipython
-        from IPython.display import display as show
 
-        show(handle.view)
+        handle.view.show()
         handle._displayed_at = getattr(get_ipython(), "execution_count", None)
     handle.start()
     return handle
@@ -218,11 +225,18 @@ def _attach_from_env(store: StoreArg) -> Run | None:
         # Never train on defaults in a stray run: the agent's run ended before we got here.
         why = f": {record.stop_reason}" if record.stop_reason else ""
         raise StopRun(f"run {run_id} is {record.state} already{why}")
-    metric_name, goal = None, "minimize"
+    metric_name, goal, early = None, "minimize", None
     if record.sweep_id is not None:
         config, _ = sweep_space(target, target.get_sweep(record.sweep_id))
-        metric_name, goal = config.metric_name, config.goal
-    run = Run(target, record, metric_name=metric_name, goal=goal, locked=record.config)
+        metric_name, goal, early = config.metric_name, config.goal, config.early_terminate
+    run = Run(
+        target,
+        record,
+        metric_name=metric_name,
+        goal=goal,
+        locked=record.config,
+        early_terminate=early,
+    )
     run.launched_by_agent = True
     set_standalone(run)
     return run

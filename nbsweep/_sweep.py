@@ -17,6 +17,18 @@ __all__ = ["Sweep", "SweepStateError"]
 StoreArg = str | os.PathLike[str] | SQLiteStore | None
 
 
+def check_sweep_id(sweep_id: object) -> None:
+    """Refuse what is not a sweep id, with the likely mix-up named."""
+    if isinstance(sweep_id, str) and not sweep_id.endswith((".yaml", ".yml")):
+        return
+    if isinstance(sweep_id, str | os.PathLike | dict):
+        raise TypeError(
+            f"expected a sweep id, got {sweep_id!r:.60}; create the sweep first: "
+            "sweep_id = nbsweep.sweep(config), then pass sweep_id"
+        )
+    raise TypeError(f"expected a sweep id (a string from nbsweep.sweep), got {sweep_id!r:.60}")
+
+
 class SweepStateError(RuntimeError):
     """A state change that the sweep's current state does not allow."""
 
@@ -52,7 +64,8 @@ class Sweep:
     """
 
     def __init__(self, sweep_id: str, *, store: StoreArg = None) -> None:
-        self.store = open_store(store)
+        check_sweep_id(sweep_id)
+        self.store = open_store(store, create=False)
         self.id = sweep_id
         self._record = self.store.get_sweep(sweep_id)
         self.config: SweepConfig
@@ -133,13 +146,14 @@ class Sweep:
                 self.store.stop_running_runs(conn, self.id, reason="sweep canceled")
 
     def retry_failed(self) -> int:
-        """Let the grid points of failed runs run again; returns how many were freed.
+        """Let the grid points of failed and crashed runs run again; returns how many.
 
-        The failed runs stay in the sweep with their errors. Only grid points (and bayes
-        combinations of a finite space) are ever "used up", so this matters for those.
+        The runs stay in the sweep with their errors. Only grid points (and bayes
+        combinations of a finite space) are ever "used up", so this matters for those; a
+        sweep that had ended because its grid was used up runs again.
         """
-        failed = [r.id for r in self.store.sweep_runs(self.id) if r.state == "failed"]
-        return self.store.free_grid_points(self.id, failed)
+        ended = [r.id for r in self.runs if r.state in ("failed", "crashed")]
+        return self.store.free_grid_points(self.id, ended)
 
     def pause(self) -> None:
         """No new runs until :meth:`resume`; running runs go on."""
@@ -158,6 +172,28 @@ class Sweep:
         self._transition("cancel")
 
     # Analysis and figures ----------------------------------------------------------------
+
+    def dashboard(self, *, static_fallback: bool = True) -> Any:
+        """A live dashboard widget of this sweep that follows the store.
+
+        Parallel coordinates, importance, a runs table and curves, updated as runs change,
+        also runs added by agents in other processes; its stop button stops the sweep.
+        Close it with ``.close()`` to stop following the store.
+
+        Examples
+        --------
+        >>> import tempfile, os, nbsweep
+        >>> store = os.path.join(tempfile.mkdtemp(), "nbsweep.db")
+        >>> sweep_id = nbsweep.sweep({"method": "grid", "parameters": {"x": {"values": [1]}}},
+        ...                          store=store)
+        >>> dash = nbsweep.Sweep(sweep_id, store=store).dashboard()
+        >>> [axis["name"] for axis in dash.axes]
+        ['x']
+        >>> dash.close()
+        """
+        from nbsweep.views import Dashboard
+
+        return Dashboard(self.id, store=self.store, static_fallback=static_fallback)
 
     def importance(self, *, seeds: Sequence[int] = (0, 1, 2, 3, 4)) -> Any:
         """Random-forest importance and correlation of each parameter with the metric."""
@@ -197,4 +233,8 @@ class Sweep:
         chosen = [r for r in self.runs if runs is None or r.id in runs]
         histories = {r.id: r.history() for r in chosen}
         states = {r.id: r.state for r in chosen}
-        return plot_curves(build_curves_data(histories, keys, states=states), ax=ax)
+        best = self.best_run
+        data = build_curves_data(
+            histories, keys, states=states, best_run=best.id if best is not None else None
+        )
+        return plot_curves(data, ax=ax)

@@ -40,6 +40,7 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "StoreBusyError",
+    "StoreNotFoundError",
     "SweepNotFoundError",
     "SweepRecord",
     "new_id",
@@ -82,7 +83,13 @@ def resolve_store_path(store: str | os.PathLike[str] | None = None) -> Path:
     return Path(text).expanduser().resolve()
 
 
-def open_store(store: str | os.PathLike[str] | SQLiteStore | None = None) -> SQLiteStore:
+class StoreNotFoundError(FileNotFoundError):
+    """A store was to be read, but there is no store file at that path."""
+
+
+def open_store(
+    store: str | os.PathLike[str] | SQLiteStore | None = None, *, create: bool = True
+) -> SQLiteStore:
     """The process-wide store object for a path, created (with its file) on first use.
 
     Examples
@@ -95,6 +102,12 @@ def open_store(store: str | os.PathLike[str] | SQLiteStore | None = None) -> SQL
     if isinstance(store, SQLiteStore):
         return store
     path = resolve_store_path(store)
+    if not create and not path.exists():
+        raise StoreNotFoundError(
+            f"no nbsweep store at {str(path)!r}; sweeps are created there with "
+            "nbsweep.sweep(config, store=...) (the default store is ./nbsweep.db, or "
+            "$NBSWEEP_STORE)"
+        )
     with _stores_lock:
         found = _stores.get(path)
         if found is not None and not path.exists():

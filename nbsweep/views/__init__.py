@@ -1,5 +1,9 @@
-"""Views of a sweep: plain data objects, and matplotlib figures drawn from them."""
+"""Views of a sweep: plain data objects, matplotlib figures, and the live dashboard widget.
 
+The figures and the dashboard draw from the same data objects.
+"""
+
+from nbsweep.views._dashboard import Dashboard, brush_mask
 from nbsweep.views._data import (
     AXIS_KINDS,
     Axis,
@@ -17,8 +21,10 @@ __all__ = [
     "Axis",
     "Curve",
     "CurvesData",
+    "Dashboard",
     "ParallelData",
     "ParallelRun",
+    "brush_mask",
     "build_curves_data",
     "build_parallel_data",
     "plot_curves",

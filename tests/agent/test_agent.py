@@ -379,6 +379,9 @@ def test_sweep_survives_a_restart(store_path):
 
 
 def test_wrong_sweep_id_fails_before_anything_runs():
+    with pytest.raises(nbsweep.StoreNotFoundError, match="no nbsweep store at"):
+        run_agent("nosuchid", lambda: None)  # no store file yet: none is made by mistake
+    nbsweep.sweep({"method": "grid", "parameters": {"a": {"values": [1]}}})
     with pytest.raises(nbsweep.SweepNotFoundError):
         run_agent("nosuchid", lambda: None)
 

@@ -180,8 +180,8 @@ def test_store_location_argument_env_and_default(tmp_path, monkeypatch):
         {"method": "grid", "parameters": {"a": {"values": [1]}}}, store=explicit
     )
     assert explicit.exists() and nbsweep.Sweep(sweep_id, store=explicit).id == sweep_id
-    with pytest.raises(nbsweep.SweepNotFoundError, match="no sweep"):
-        nbsweep.Sweep(sweep_id)  # the env store does not have it
+    with pytest.raises(nbsweep.StoreNotFoundError, match="no nbsweep store"):
+        nbsweep.Sweep(sweep_id)  # the env store does not exist, and is not created by reading
     monkeypatch.delenv("NBSWEEP_STORE")
     monkeypatch.chdir(tmp_path)
     other = nbsweep.sweep({"method": "grid", "parameters": {"a": {"values": [1]}}})
