@@ -33,11 +33,17 @@ __all__ = ["BayesSearch", "observations"]
 logger = logging.getLogger(__name__)
 
 _VALUED = frozenset({"finished", "stopped"})
+_ALWAYS_REFIT = 50
+_MIN_NEW = 4
+_REFIT_GROWTH = 0.1
 _IMPUTED = frozenset({"failed", "crashed", "finished", "stopped"})
 
 
 def observations(
-    config: SweepConfig, space: Space, runs: Sequence[RunRecord]
+    config: SweepConfig,
+    space: Space,
+    runs: Sequence[RunRecord],
+    encoded: dict[str, np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split runs into observed points, their values to minimise, pending and tried points.
 
@@ -66,8 +72,13 @@ def observations(
     unvalued: list[tuple[np.ndarray, RunRecord]] = []
     pending: list[np.ndarray] = []
     tried: list[np.ndarray] = []
+    cache = encoded if encoded is not None else {}
     for run in runs:
-        x = space.encode(space.flatten(run.config))
+        # A run's sweep values never change (they are locked), so its point is encoded once.
+        if run.id in cache:
+            x = cache[run.id]
+        else:
+            x = cache[run.id] = space.encode(space.flatten(run.config))
         if x is None:
             continue
         tried.append(x)
@@ -98,6 +109,19 @@ def observations(
     return array(X), np.array(y, dtype=float), array(pending), array(tried)
 
 
+def _refit_due(state: GPState | None, n: int) -> bool:
+    """Whether to fit the kernel's settings again before this proposal.
+
+    Every proposal sits inside a claim, under the store's write lock, so the fit (the
+    expensive part: seconds at 1,000 runs) is amortised: after every new result while the
+    sweep is small, then once the number of results has grown by a tenth. Between fits the
+    stored settings are used with all current data.
+    """
+    if state is None or n <= _ALWAYS_REFIT:
+        return True
+    return n - state.n_fit >= max(_MIN_NEW, _REFIT_GROWTH * state.n_fit)
+
+
 def _dims(space: Space) -> list[Dim]:
     dims = []
     for enc in space.encodings():
@@ -124,6 +148,7 @@ class BayesSearch:
 
     def __init__(self, n_startup: int = 10) -> None:
         self.n_startup = n_startup
+        self._encoded: dict[str, np.ndarray | None] = {}
 
     def propose(
         self,
@@ -134,7 +159,7 @@ class BayesSearch:
         state: Mapping[str, Any],
     ) -> Proposal:
         """The point of highest expected improvement, or a space-filling start."""
-        X, y, pending, tried = observations(config, space, runs)
+        X, y, pending, tried = observations(config, space, runs, self._encoded)
         dims = _dims(space)
         finite_space = all(dim.kind != "continuous" for dim in dims)
         gp_state = GPState.from_dict(state["gp"]) if state.get("gp") else None
@@ -147,6 +172,7 @@ class BayesSearch:
             exclude=tried if finite_space else X,
             state=gp_state,
             n_startup=self.n_startup,
+            refit=_refit_due(gp_state, len(y)),
         )
         if result.x is None:
             return Proposal(

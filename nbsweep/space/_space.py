@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,11 +38,11 @@ class Param:
 
     path: tuple[str, ...]
     distribution: Distribution
+    name: str = field(init=False)
+    """The dotted name, e.g. ``opt.lr``."""
 
-    @property
-    def name(self) -> str:
-        """The dotted name, e.g. ``opt.lr``."""
-        return ".".join(self.path)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", ".".join(self.path))
 
 
 def _leaves(group: Mapping[str, Any], prefix: tuple[str, ...]) -> Iterator[Param]:
