@@ -87,9 +87,20 @@ __all__ = [
     "SweepStateError",
     "__version__",
     "agent",
+    "builder",
     "finish",
     "init",
     "log",
     "sweep",
     "validate",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The builder pulls in ipywidgets and the plotting stack; load it when first asked for,
+    # so `import nbsweep` (and every command-line call) stays quick.
+    if name == "builder":
+        from nbsweep.views._builder import builder
+
+        return builder
+    raise AttributeError(f"module 'nbsweep' has no attribute {name!r}")

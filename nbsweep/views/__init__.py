@@ -3,6 +3,7 @@
 The figures and the dashboard draw from the same data objects.
 """
 
+from nbsweep.views._builder import Builder
 from nbsweep.views._dashboard import Dashboard, brush_mask
 from nbsweep.views._data import (
     AXIS_KINDS,
@@ -19,6 +20,7 @@ from nbsweep.views._static import plot_curves, plot_importance, plot_parallel_co
 __all__ = [
     "AXIS_KINDS",
     "Axis",
+    "Builder",
     "Curve",
     "CurvesData",
     "Dashboard",
