@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from nbsweep.config import canonical_key
 
@@ -507,12 +507,12 @@ class Normal(_Continuous):
     def ppf(self, u: float) -> float:
         if self.sigma == 0:
             return self.mu
-        return float(stats.norm.ppf(u, self.mu, self.sigma))
+        return float(self.mu + self.sigma * special.ndtri(u))
 
     def cdf(self, x: float) -> float:
         if self.sigma == 0:
             return 0.5
-        return float(stats.norm.cdf(x, self.mu, self.sigma))
+        return float(special.ndtr((x - self.mu) / self.sigma))
 
     def contains(self, value: Any) -> bool:
         return super().contains(value) and math.isfinite(value)
@@ -541,13 +541,13 @@ class LogNormal(_Continuous):
     def ppf(self, u: float) -> float:
         if self.sigma == 0:
             return math.exp(self.mu)
-        exponent = float(stats.norm.ppf(u, self.mu, self.sigma))
+        exponent = float(self.mu + self.sigma * special.ndtri(u))
         return math.exp(min(exponent, _LOG_MAX))  # a far tail would overflow to inf
 
     def cdf(self, x: float) -> float:
         if self.sigma == 0:
             return 0.5
-        return float(stats.norm.cdf(math.log(max(x, 1e-300)), self.mu, self.sigma))
+        return float(special.ndtr((math.log(max(x, 1e-300)) - self.mu) / self.sigma))
 
     def support(self) -> tuple[float, float]:
         return (0.0, math.inf)
@@ -569,10 +569,10 @@ class Beta(_Continuous):
         super().__init__(spec)
 
     def ppf(self, u: float) -> float:
-        return float(stats.beta.ppf(u, self.a, self.b))
+        return float(special.betaincinv(self.a, self.b, u))
 
     def cdf(self, x: float) -> float:
-        return float(stats.beta.cdf(x, self.a, self.b))
+        return float(special.betainc(self.a, self.b, min(max(x, 0.0), 1.0)))
 
     def support(self) -> tuple[float, float]:
         return (0.0, 1.0)
