@@ -85,21 +85,21 @@ class RunRecord:
     seq: int | None
     state: str
     config: dict[str, Any]
-    summary: dict[str, Any]
-    metric_value: float | None
-    metric_count: int
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    heartbeat_at: float | None
-    agent_id: str | None
-    host: str | None
-    pid: int | None
-    grid_key: str | None
-    error: str | None
-    stop_reason: str | None
-    last_step: int | None
-    rev: int
+    summary: dict[str, Any] = field(default_factory=dict)
+    metric_value: float | None = None
+    metric_count: int = 0
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    heartbeat_at: float | None = None
+    agent_id: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    grid_key: str | None = None
+    error: str | None = None
+    stop_reason: str | None = None
+    last_step: int | None = None
+    rev: int = 0
     name: str | None = None
     output: str | None = None
 

@@ -48,20 +48,12 @@ def make_run(
         config=config
         if config is not None
         else {"lr": 0.01, "opt": "adam", "head": {"dropout": 0.1}},
-        summary={},
         metric_value=metric_value,
         metric_count=metric_count,
         created_at=created,
         started_at=None if duration is None else created,
         finished_at=None if duration is None else created + duration,
-        heartbeat_at=None,
-        agent_id=None,
-        host=None,
-        pid=None,
-        grid_key=None,
         error=error,
-        stop_reason=None,
-        last_step=None,
         rev=1,
     )
 

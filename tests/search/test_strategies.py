@@ -198,15 +198,6 @@ def test_b03_imputation_and_pending():
             metric_count=1 if value is not None else 0,
             created_at=0.0,
             started_at=0.0,
-            finished_at=None,
-            heartbeat_at=None,
-            agent_id=None,
-            host=None,
-            pid=None,
-            grid_key=None,
-            error=None,
-            stop_reason=None,
-            last_step=None,
             rev=i,
         )
 
@@ -378,12 +369,6 @@ def test_metric_never_logged_falls_back_to_space_filling_without_inventing_value
                 started_at=0.0,
                 finished_at=1.0,
                 heartbeat_at=1.0,
-                agent_id=None,
-                host=None,
-                pid=None,
-                grid_key=None,
-                error=None,
-                stop_reason=None,
                 last_step=0,
                 rev=i,
             )
