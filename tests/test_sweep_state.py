@@ -50,3 +50,21 @@ def test_a03_state_changes(item):
     if item["to"] in ("FINISHED", "CANCELED", "PAUSED"):
         claim = claim_next_run(open_store(), sweep.id)
         assert claim.run is None
+
+
+def test_retry_failed_frees_failed_and_crashed_grid_points_and_reopens_the_sweep():
+    sweep = nbsweep.Sweep(
+        nbsweep.sweep({"method": "grid", "parameters": {"a": {"values": [1, 2, 3]}}})
+    )
+    store = open_store()
+    outcome = {1: "failed", 2: "finished", 3: "crashed"}
+    for _ in range(3):
+        run = claim_next_run(store, sweep.id).run
+        store.set_run_state(run.id, outcome[run.config["a"]])
+    assert claim_next_run(store, sweep.id).run is None
+    assert sweep.state == "FINISHED"
+    assert sweep.retry_failed() == 2
+    assert sweep.state == "RUNNING"
+    again = [claim_next_run(store, sweep.id).run.config["a"] for _ in range(2)]
+    assert again == [1, 3]
+    assert claim_next_run(store, sweep.id).run is None
