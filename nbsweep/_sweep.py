@@ -107,8 +107,7 @@ class Sweep:
         Runs left ``running`` by an agent that is gone (a restarted kernel, a killed
         process) are marked ``crashed`` first.
         """
-        with self.store.write() as conn:
-            self.store.mark_crashed(conn, self.id, grace_s=crash_grace_s())
+        self.store.mark_crashed_if_any(self.id, grace_s=crash_grace_s())
         return [StoredRun(self.store, r) for r in self.store.sweep_runs(self.id)]
 
     def _records(self) -> list[Any]:

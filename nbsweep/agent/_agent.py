@@ -595,5 +595,8 @@ def start_agent(
         verbose=verbose,
     )
     if view is not None:
-        handle.view = view(handle)
+        try:
+            handle.view = view(handle)
+        except Exception:  # a view that cannot be drawn must not keep the sweep from running
+            logger.exception("could not build the agent's view; running without it")
     return handle

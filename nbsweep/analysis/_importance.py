@@ -358,6 +358,11 @@ def _forest_importances(
     target = y / np.abs(y).max()
     target = target - target.mean()
     max_samples = _MAX_SAMPLES if len(y) > _MAX_SAMPLES else None
+    # The forest works in float32; rescale each column to [0, 1] first (trees only compare
+    # values within a column, so this changes no split, but keeps 1e39 from becoming inf).
+    low, high = x.min(axis=0), x.max(axis=0)
+    width = (high / 2 - low / 2) * 2
+    x = np.where(width > 0, (x / 2 - low / 2) / np.where(width > 0, width / 2, 1.0), 0.0)
     for i, seed in enumerate(seeds):
         forest = RandomForestRegressor(
             n_estimators=_N_ESTIMATORS,

@@ -488,6 +488,20 @@ class SQLiteStore:
         process on this host that no longer exists (a restarted kernel, a killed agent).
         """
         now = time.time()
+        crashed = self._crash_candidates(conn, sweep_id, grace_s, now)
+        for run_id, reason in crashed:
+            rev = self._bump(conn, sweep_id)
+            conn.execute(
+                "UPDATE runs SET state = 'crashed', stop_reason = ?, finished_at = ?, rev = ? "
+                "WHERE id = ?",
+                (reason, now, rev, run_id),
+            )
+            logger.info("run %s crashed: %s", run_id, reason)
+        return [run_id for run_id, _ in crashed]
+
+    def _crash_candidates(
+        self, conn: sqlite3.Connection, sweep_id: str, grace_s: float, now: float
+    ) -> list[tuple[str, str]]:
         rows = conn.execute(
             "SELECT id, host, pid, heartbeat_at FROM runs "
             "WHERE sweep_id = ? AND state = 'running'",
@@ -499,15 +513,18 @@ class SQLiteStore:
                 crashed.append((run_id, f"no heartbeat for {now - beat:.0f} s"))
             elif host == HOST and pid is not None and not _pid_alive(pid):
                 crashed.append((run_id, f"its process {pid} is gone"))
-        for run_id, reason in crashed:
-            rev = self._bump(conn, sweep_id)
-            conn.execute(
-                "UPDATE runs SET state = 'crashed', stop_reason = ?, finished_at = ?, rev = ? "
-                "WHERE id = ?",
-                (reason, now, rev, run_id),
-            )
-            logger.info("run %s crashed: %s", run_id, reason)
-        return [run_id for run_id, _ in crashed]
+        return crashed
+
+    def mark_crashed_if_any(self, sweep_id: str, *, grace_s: float) -> list[str]:
+        """Like :meth:`mark_crashed`, but takes the write lock only when a run looks crashed.
+
+        Readers (``Sweep.runs``, the dashboard) call this, so looking at a sweep does not
+        queue behind, or hold up, the agents that write to it.
+        """
+        if not self._crash_candidates(self.read(), sweep_id, grace_s, time.time()):
+            return []
+        with self.write() as conn:
+            return self.mark_crashed(conn, sweep_id, grace_s=grace_s)
 
     def free_grid_points(self, sweep_id: str, run_ids: Sequence[str]) -> int:
         """Let the grid points of these ended runs be proposed again.

@@ -2099,12 +2099,14 @@ class Builder:
             raise TypeError(f"{name!r} is a {type(found).__name__}, not a function")
         return found  # type: ignore[no-any-return]
 
-    def _int_field(self, box: w.Text, what: str, low: int) -> int | None:
+    def _int_field(self, box: w.Text, what: str, low: int, high: int = 2**63 - 1) -> int | None:
         value = _parse_scalar(box.value)
         if value is MISSING:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{what} must be a whole number >= {low}, got {box.value.strip()!r}")
+        if value > high:
+            raise ValueError(f"{what} must be at most {high}, got {box.value.strip()!r}")
         return value
 
     def create_sweep(self) -> str:
@@ -2175,6 +2177,14 @@ class Builder:
                 count = self._int_field(self.count, "count", 1)
             except ValueError as err:
                 raise self._fail(COUNT, err) from None
+        if self.handle is not None and self.handle.is_alive():
+            raise self._fail(
+                RUN,
+                RuntimeError(
+                    f"an agent is already running sweep {self.handle.sweep_id}; stop it "
+                    "(its Stop button, or builder.handle.stop()) before starting another"
+                ),
+            )
         normalized = self.validate()
         if self.sweep_id is None or self._sweep_key != canonical_key(normalized.to_dict()):
             self.create_sweep()

@@ -47,6 +47,7 @@ import difflib
 import io
 import logging
 import math
+import numbers
 import os
 import queue
 import threading
@@ -578,6 +579,35 @@ def importance_json(data: Any) -> dict[str, Any]:
 # Brushes ----------------------------------------------------------------------------------
 
 
+def _finite(value: Any) -> float | None:
+    """``value`` as a finite float, or None (numpy numbers count; huge ints do not fit)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _category_key(value: Any, levels: Mapping[str, Any]) -> str:
+    """The canonical key of the category ``value`` names.
+
+    The page sends numbers back through JSON, where ``1e20`` arrives as the integer
+    100000000000000000000 and ints past 2**53 arrive rounded; such a number names the
+    category whose value it equals as a float.
+    """
+    key = canonical_key(value)
+    if key in levels or isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return key
+    for level_key, level in levels.items():
+        if isinstance(level, numbers.Real) and not isinstance(level, bool):
+            with contextlib.suppress(OverflowError):
+                if float(level) == float(value):
+                    return level_key
+    return key
+
+
 def normalize_brush(axes: Sequence[Mapping[str, Any]], brush: Mapping[str, Any]) -> dict[str, Any]:
     """Check a brush against the axes and return it in its stored form.
 
@@ -612,18 +642,19 @@ def normalize_brush(axes: Sequence[Mapping[str, Any]], brush: Mapping[str, Any])
             levels = {canonical_key(c["value"]): c["value"] for c in axis["categories"] or []}
             picked: dict[str, Any] = {}  # by canonical key: True and 1 stay apart
             for value in chosen:
-                canonical = canonical_key(value)
+                canonical = _category_key(value, levels)
                 if canonical not in levels:
                     known = ", ".join(format_value(v) for v in levels.values())
                     raise ValueError(f"brush[{key!r}]: {value!r} is not a category ({known})")
                 picked.setdefault(canonical, levels[canonical])
             out[key] = list(picked.values())
         else:
-            if len(chosen) != 2 or not all(_is_number(v) for v in chosen):
+            bounds = [_finite(v) for v in chosen] if len(chosen) == 2 else [None]
+            if None in bounds:
                 raise ValueError(
                     f"brush[{key!r}]: expected [low, high] as two finite numbers, got {chosen!r}"
                 )
-            low, high = sorted(float(v) for v in chosen)
+            low, high = sorted(bounds)  # type: ignore[type-var]
             out[key] = [low, high]
     return out
 
@@ -1103,9 +1134,12 @@ class Dashboard(anywidget.AnyWidget):
 
     def _make_header(self) -> dict[str, Any]:
         handle = self._handle
+        record = self._store.get_sweep(self.sweep_id)
+        if handle is None and self._stop_requested and record.state == "RUNNING":
+            self._stop_requested = False  # the sweep was resumed: its button works again
         return _header(
             self._columns,
-            self._store.get_sweep(self.sweep_id),
+            record,
             self._sweep.space,
             progress=None if handle is None else handle.progress,
             notices=[] if handle is None else handle.notices,
@@ -1140,8 +1174,7 @@ class Dashboard(anywidget.AnyWidget):
         now = time.monotonic()
         if now - self._last_crash_check >= _CRASH_CHECK_S:
             self._last_crash_check = now
-            with self._store.write() as conn:
-                self._store.mark_crashed(conn, self.sweep_id, grace_s=crash_grace_s())
+            self._store.mark_crashed_if_any(self.sweep_id, grace_s=crash_grace_s())
         self._pull()
         snapshot = self._seq == 0 or any(r["type"] == "snapshot" for r in requests)
         with self._lock:

@@ -168,7 +168,11 @@ def nice_ticks(low: float, high: float, *, integer: bool = False, target: int = 
     """
     if not high > low:
         return [low]
-    magnitude = 10.0 ** math.floor(math.log10((high - low) / max(1, target - 1)))
+    # Halves first: high - low overflows for bounds near the float limits.
+    width = 2.0 * (high / 2 - low / 2)
+    if not math.isfinite(width):
+        return [low, high]
+    magnitude = 10.0 ** math.floor(math.log10(width / max(1, target - 1)))
 
     def span(step: float) -> range:
         return range(math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9) + 1)
