@@ -6,6 +6,7 @@ so no global figure state leaks and any backend, Agg included, can save them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import sys
@@ -16,7 +17,7 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
-from matplotlib.colors import Normalize
+from matplotlib.colors import Colormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -91,6 +92,13 @@ def _message(ax: Axes, text: str) -> None:
     ax.set_axis_off()
 
 
+@functools.lru_cache(maxsize=1)
+def _metric_cmap() -> Colormap:
+    # ``colormaps[name]`` hands out a fresh copy that builds its lookup table on first use;
+    # one shared copy keeps a picture of hundreds of runs from paying that per line.
+    return colormaps[_CMAP]
+
+
 def _run_style(run: ParallelRun) -> dict[str, Any]:
     linestyle, _ = _STATE_STYLES.get(run.state, ("--", run.state))
     if run.metric_nonfinite:
@@ -118,7 +126,7 @@ def _run_style(run: ParallelRun) -> dict[str, Any]:
             "zorder": 2,
         }
     return {
-        "color": colormaps[_CMAP](run.color),
+        "color": _metric_cmap()(run.color),
         "linestyle": linestyle,
         "linewidth": 1.2,
         "alpha": 0.85,
