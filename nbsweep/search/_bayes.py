@@ -163,6 +163,11 @@ class BayesSearch:
         dims = _dims(space)
         finite_space = all(dim.kind != "continuous" for dim in dims)
         gp_state = GPState.from_dict(state["gp"]) if state.get("gp") else None
+        # One scrambling for the whole sweep, drawn by its first claim and kept in the sweep's
+        # state, so that the start-up points of all claims form one Sobol sequence.
+        stored_seed = state.get("design_seed")
+        fresh_seed = stored_seed is None
+        design_seed = rng.getrandbits(63) if stored_seed is None else int(stored_seed)
         result = propose(
             X,
             y,
@@ -173,12 +178,17 @@ class BayesSearch:
             state=gp_state,
             n_startup=self.n_startup,
             refit=_refit_due(gp_state, len(y)),
+            design_seed=design_seed,
         )
         if result.x is None:
             return Proposal(
                 None, reason="every combination of the space has run", info=dict(result.info)
             )
         flat = space.decode(result.x, rng)
-        new_state = {"gp": result.state.to_dict()} if result.state is not None else None
+        new_state: dict[str, Any] = {}
+        if result.state is not None:
+            new_state["gp"] = result.state.to_dict()
+        if fresh_seed:
+            new_state["design_seed"] = design_seed
         key = space.point_key(flat) if finite_space else None
-        return Proposal(flat, grid_key=key, state=new_state, info=dict(result.info))
+        return Proposal(flat, grid_key=key, state=new_state or None, info=dict(result.info))

@@ -78,11 +78,24 @@ _MAX_PENDING_MODEL = 64
 _MAX_FINITE = 20_000
 _PENDING_TOL = 1e-3  # unit-cube distance per continuous dim that counts as "on top of"
 _EXACT_TOL = 1e-9
+_DESIGN_TOL = 1e-6  # a start-up design point counts as run when a row is this close
+_MAX_DESIGN = 1 << 14  # start-up design points considered before falling back to random
+_DEFAULT_DESIGN_SEED = 0
+
+_WARP_LAMBDA_BOUNDS = (-1.0, 2.0)  # the Box-Cox exponent; wider let a few seeds stall on Branin
 _N_INCUMBENTS = 5
 _PERTURB_PER_INCUMBENT = 32
-_N_STARTS = 5
-_ACQ_MAXITER = 40
-_SWEEP_ROUNDS = 2
+_BIG_MODEL = 128  # above this many model rows the acquisition search is cut to fit 30 ms
+_N_STARTS = 10
+_N_STARTS_BIG = 6
+_ACQ_MAXITER = 100
+_ACQ_MAXITER_BIG = 30
+_ACQ_PGTOL = 1e-5  # projected-gradient tolerance, in LogEI per lengthscale
+_ACQ_FTOL = 1e-9
+_ACQ_FIRST_STEP = 0.25  # lengthscales
+_ACQ_BACKTRACKS = 8
+_LBFGS_MEMORY = 6
+_SWEEP_ROUNDS = 3
 _MAX_ALL_LEVELS = 64  # above this many levels, sweep only neighbouring and spread-out levels
 _SCORE_CHUNK = 4096
 _LOGH_TAIL = -100.0
@@ -420,12 +433,65 @@ def _standardise(y: FloatArray) -> FloatArray | None:
         return None
     scale = float(np.max(np.abs(y)))
     u = y / scale  # dividing first keeps mean/std finite for |y| near the float64 limit
-    # Limitation: plain linear standardisation, no output warping: one extreme value (say an
-    # imputed failure) squeezes all other observations together in standardised units.
     mu, sd = float(np.mean(u)), float(np.std(u))
     if not sd > 64 * np.finfo(np.float64).eps:  # a few ulps of difference is no signal
         return None
     return (u - mu) / sd
+
+
+def _box_cox(u: FloatArray, lam: float) -> FloatArray:
+    if abs(lam) < 1e-8:
+        return np.log(u)
+    return np.expm1(lam * np.log(u)) / lam
+
+
+def _power_warp(u: FloatArray) -> FloatArray | None:
+    """Box-Cox transform of positive ``u`` towards normality, or None when it does not fit.
+
+    The output warping of HEBO (Cowen-Rivers et al. 2022, "HEBO: pushing the limits of
+    sample-efficient hyperparameter optimisation", JAIR; arXiv 2012.03826) with the Box-Cox
+    family (Box & Cox 1964): the exponent is the maximum-likelihood one for a normal model of
+    the transformed values, searched in ``_WARP_LAMBDA_BOUNDS``. The transform is increasing,
+    so the order of the runs and the best run are unchanged.
+    """
+    log_jac = float(np.sum(np.log(u)))
+
+    def neg_llf(lam: float) -> float:
+        var = float(np.var(_box_cox(u, lam)))
+        if not (var > 0.0 and np.isfinite(var)):
+            return math.inf
+        return 0.5 * u.size * math.log(var) - (lam - 1.0) * log_jac
+
+    try:
+        res = scipy.optimize.minimize_scalar(
+            neg_llf, bounds=_WARP_LAMBDA_BOUNDS, method="bounded", options={"xatol": 1e-3}
+        )
+    except (ValueError, FloatingPointError, OverflowError):
+        return None
+    v = _box_cox(u, float(res.x))
+    # A transform that merges distinct values (numerically) loses information: keep none.
+    if not np.all(np.isfinite(v)) or np.unique(v).size < np.unique(u).size:
+        return None
+    return v
+
+
+def _model_values(y: FloatArray) -> FloatArray | None:
+    """What the GP models: ``y`` standardised, power-warped, and standardised again.
+
+    Without the warp, a few runs far worse than the rest (a diverged training run among losses
+    near 0.1) take up most of the standardised range and squeeze every difference among the
+    good runs to a sliver the model reads as noise. The Box-Cox fit on ``z - min(z) + 1`` pulls
+    such a tail in and leaves an already symmetric ``z`` nearly as it was. None when ``y`` has
+    no usable spread.
+    """
+    z = _standardise(y)
+    if z is None:
+        return None
+    v = _power_warp(z - float(np.min(z)) + 1.0)
+    if v is None:
+        return z
+    warped = _standardise(v)
+    return z if warped is None else warped
 
 
 # =============================================================================================
@@ -838,47 +904,177 @@ def _perturb(base: FloatArray, space: _Space, rng: np.random.Generator) -> Float
 
 
 def _screening_candidates(
-    space: _Space, rng: np.random.Generator, incumbents: FloatArray
+    space: _Space, rng: np.random.Generator, incumbents: FloatArray, n_model: int
 ) -> FloatArray:
-    m = 9 if space.d <= 8 else 10  # 512 or 1024 quasi-random points
+    """Scrambled Sobol points plus local perturbations of the incumbents.
+
+    The quasi-random part has 2,048 points while the model is small (as Optuna's GPSampler)
+    and 512 once it conditions on more than ``_BIG_MODEL`` rows, where scoring costs
+    ``O(n^2)`` per point and dominates the proposal's time.
+    """
+    m = 11 if n_model <= _BIG_MODEL else (9 if space.d <= 8 else 10)
     cands = space.from_unit(_sobol(space.d, m, rng))
     if incumbents.size:
         cands = np.vstack([cands, _perturb(incumbents, space, rng)])
     return cands
 
 
-def _lbfgs_continuous(post: _Posterior, starts: FloatArray) -> FloatArray:
-    """Jointly maximise LogEI over the continuous columns of all starts.
+def _choose_starts(
+    cands: FloatArray, lei: FloatArray, incumbent: FloatArray, rng: np.random.Generator, k: int
+) -> FloatArray:
+    """``k`` starting points: the best candidate, the incumbent, then Boltzmann draws.
 
-    The starts are independent, so the summed objective is separable and one batched
-    L-BFGS-B run serves them all (one Python loop instead of one per start).
+    The draws take candidate ``i`` with probability proportional to ``exp(lei_i - max lei)``
+    without replacement (BoTorch's ``initialize_q_batch``, the "roulette" of Optuna's
+    GPSampler): mostly high-LogEI points, but from several basins rather than the ``k``
+    neighbours of one peak.
     """
-    # Limitation: the starts share one line search, so a start with a much steeper LogEI
-    # dominates the step sizes; the others may stop short of their local optimum.
-    ci = post.space.cont_idx
-    S = starts.shape[0]
+    finite = np.isfinite(lei)
+    order = np.argsort(-np.where(finite, lei, -np.inf), kind="stable")
+    chosen = [cands[order[0]], incumbent]
+    pool = np.flatnonzero(finite)
+    pool = pool[pool != order[0]]
+    if pool.size and k > 2:
+        weight = np.exp(lei[pool] - np.max(lei[pool]))
+        weight /= weight.sum()
+        take = min(k - 2, int(np.count_nonzero(weight > 0.0)))
+        if take:
+            picks = rng.choice(pool, size=take, replace=False, p=weight)
+            chosen.extend(cands[np.sort(picks)])
+    return np.array(chosen)
 
-    def fun(v: FloatArray) -> tuple[float, FloatArray]:
-        Z = starts.copy()
-        Z[:, ci] = v.reshape(S, ci.size)
-        lei, grad = post.log_ei_grad(Z)
-        return -float(np.sum(lei)), -grad[:, ci].ravel()
 
-    try:
-        res = scipy.optimize.minimize(
-            fun,
-            starts[:, ci].ravel(),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(0.0, 1.0)] * (S * ci.size),
-            options={"maxiter": _ACQ_MAXITER},
+def _batched_lbfgsb(
+    fun: Callable[[FloatArray, IntArray], tuple[FloatArray, FloatArray]],
+    x0: FloatArray,
+    upper: FloatArray,
+    maxiter: int,
+) -> FloatArray:
+    """Minimise ``B`` independent smooth functions on the box ``[0, upper]``, batched.
+
+    Each row is its own projected L-BFGS run: its own curvature memory (the two-loop
+    recursion, Nocedal 1980), its own active set (variables at a bound whose gradient points
+    out of the box are held there, as in the projected quasi-Newton methods of Bertsekas 1982
+    and Kim, Sra & Dhillon 2010) and its own backtracking Armijo line search along the
+    projected path. What is shared is only the evaluation: every round sends the trial points
+    of all rows still running to ``fun`` as one array, the decoupling that made Optuna's
+    multi-start acquisition search cheap (optuna/optuna#6268; arXiv 2511.13625).
+
+    Parameters
+    ----------
+    fun
+        ``fun(X, rows) -> (f, g)``: values ``(r,)`` and gradients ``(r, c)`` at the ``r``
+        rows of ``X``; ``rows`` says which of the ``B`` runs they belong to.
+    x0
+        ``(B, c)`` starting points inside the box.
+    upper
+        ``(c,)`` upper bounds (lower bounds are 0).
+    maxiter
+        Iterations per run.
+    """
+    # Limitation: not the full L-BFGS-B of Byrd, Lu, Nocedal & Zhu (1995): no generalised
+    # Cauchy point, so a run whose optimum has many active bounds converges more slowly.
+    B, c = x0.shape
+    mem = _LBFGS_MEMORY
+    x = np.clip(x0, 0.0, upper)
+    f, g = fun(x, np.arange(B))
+    S = np.zeros((B, mem, c))
+    Y = np.zeros((B, mem, c))
+    rho = np.zeros((B, mem))  # 0 marks an empty slot
+    running = np.isfinite(f) & np.all(np.isfinite(g), axis=1)
+    first = np.ones(B, dtype=bool)
+    for _ in range(maxiter):
+        idx = np.flatnonzero(running)
+        if not idx.size:
+            break
+        xi, gi = x[idx], g[idx]
+        held = ((xi <= 0.0) & (gi > 0.0)) | ((xi >= upper) & (gi < 0.0))
+        pg = np.where(held, 0.0, gi)
+        done = np.max(np.abs(pg), axis=1) <= _ACQ_PGTOL
+        # Two-loop recursion, newest pair first (slot 0), on the free variables.
+        q = pg.copy()
+        alphas = np.zeros((idx.size, mem))
+        for m in range(mem):
+            s_m, y_m = np.where(held, 0.0, S[idx, m]), np.where(held, 0.0, Y[idx, m])
+            alphas[:, m] = rho[idx, m] * np.einsum("ij,ij->i", s_m, q)
+            q -= alphas[:, m, None] * y_m
+        sy = np.einsum("ij,ij->i", S[idx, 0], Y[idx, 0])
+        yy = np.einsum("ij,ij->i", Y[idx, 0], Y[idx, 0])
+        gamma = np.where((rho[idx, 0] > 0.0) & (yy > 0.0), sy / np.where(yy > 0, yy, 1.0), 1.0)
+        r = gamma[:, None] * q
+        for m in reversed(range(mem)):
+            s_m, y_m = np.where(held, 0.0, S[idx, m]), np.where(held, 0.0, Y[idx, m])
+            beta = rho[idx, m] * np.einsum("ij,ij->i", y_m, r)
+            r += s_m * (alphas[:, m] - beta)[:, None]
+        d = np.where(held, 0.0, -r)
+        slope = np.einsum("ij,ij->i", d, pg)
+        bad = ~(slope < 0.0)
+        if np.any(bad):  # not a descent direction: forget the curvature, go downhill
+            rho[idx[bad]] = 0.0
+            first[idx[bad]] = True
+            d[bad] = -pg[bad]
+        # The first step of a run moves at most _ACQ_FIRST_STEP (in lengthscales).
+        step = np.ones(idx.size)
+        fresh = first[idx]
+        big = np.max(np.abs(d), axis=1)
+        step[fresh] = np.minimum(1.0, _ACQ_FIRST_STEP / np.maximum(big[fresh], 1e-300))
+        searching = ~done
+        accepted = np.zeros(idx.size, dtype=bool)
+        x_new, f_new, g_new = xi.copy(), f[idx].copy(), gi.copy()
+        for _ in range(_ACQ_BACKTRACKS):
+            act = np.flatnonzero(searching & ~accepted)
+            if not act.size:
+                break
+            trial = np.clip(xi[act] + step[act, None] * d[act], 0.0, upper)
+            ft, gt = fun(trial, idx[act])
+            decrease = np.einsum("ij,ij->i", gi[act], trial - xi[act])
+            ok = np.isfinite(ft) & (ft <= f[idx[act]] + 1e-4 * decrease)
+            ok &= np.all(np.isfinite(gt), axis=1)
+            hit = act[ok]
+            x_new[hit], f_new[hit], g_new[hit] = trial[ok], ft[ok], gt[ok]
+            accepted[hit] = True
+            step[act[~ok]] *= 0.25
+        # Rows that converged, or found no decrease along their direction, stop.
+        stop = done | ~accepted
+        f_old = f[idx]
+        moved = idx[accepted]
+        s_new = x_new[accepted] - xi[accepted]
+        y_new = g_new[accepted] - gi[accepted]
+        curv = np.einsum("ij,ij->i", s_new, y_new)
+        keep = curv > 1e-10 * np.einsum("ij,ij->i", y_new, y_new)
+        upd = moved[keep]
+        S[upd] = np.roll(S[upd], 1, axis=1)
+        Y[upd] = np.roll(Y[upd], 1, axis=1)
+        rho[upd] = np.roll(rho[upd], 1, axis=1)
+        S[upd, 0], Y[upd, 0], rho[upd, 0] = s_new[keep], y_new[keep], 1.0 / curv[keep]
+        x[moved], f[moved], g[moved] = x_new[accepted], f_new[accepted], g_new[accepted]
+        first[moved] = False
+        small = np.abs(f_old - f_new) <= _ACQ_FTOL * np.maximum(
+            1.0, np.maximum(np.abs(f_old), np.abs(f_new))
         )
-    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-        logger.debug("acquisition L-BFGS-B failed: %s", exc)
-        return starts
+        running[idx[stop | (accepted & small)]] = False
+    return x
+
+
+def _lbfgs_continuous(post: _Posterior, starts: FloatArray, maxiter: int) -> FloatArray:
+    """Maximise LogEI over the continuous columns, one independent run per start.
+
+    The runs work in coordinates divided by the ARD lengthscales (``u_j = x_j sqrt(w_j)``),
+    where the kernel is isotropic and one step size suits every dimension (as Optuna's
+    GPSampler preconditions its L-BFGS-B).
+    """
+    ci = post.space.cont_idx
+    scale = np.sqrt(post.w[ci])
+
+    def fun(U: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
+        Z = starts[rows].copy()
+        Z[:, ci] = U / scale
+        lei, grad = post.log_ei_grad(Z)
+        return -lei, -grad[:, ci] / scale
+
+    U = _batched_lbfgsb(fun, starts[:, ci] * scale, scale, maxiter)
     moved = starts.copy()
-    moved[:, ci] = np.clip(res.x.reshape(S, ci.size), 0.0, 1.0)
-    # The joint run only guarantees the sum improved: keep each start's better version.
+    moved[:, ci] = np.clip(U / scale, 0.0, 1.0)
     better = post.log_ei(moved) > post.log_ei(starts)
     return np.where(better[:, None], moved, starts)
 
@@ -944,17 +1140,25 @@ def _optimise_acquisition(
     rng: np.random.Generator,
     incumbents: FloatArray,
     blocked: Callable[[FloatArray], BoolArray],
+    n_model: int,
 ) -> tuple[FloatArray | None, float]:
-    """Screen quasi-random and local candidates, polish the best few, return the argmax."""
+    """Screen quasi-random and local candidates, polish several starts, return the argmax.
+
+    ``incumbents`` are the best observed rows, best first. The starts alternate independent
+    L-BFGS runs on the continuous columns with exhaustive passes over the discrete and
+    categorical columns until a pass changes nothing (a coordinate-wise search for mixed
+    spaces, as in Optuna's GPSampler).
+    """
     space = post.space
-    cands = _screening_candidates(space, rng, incumbents)
+    cands = _screening_candidates(space, rng, incumbents, n_model)
     lei = post.log_ei(cands)
-    top = np.argsort(-lei, kind="stable")[:_N_STARTS]
-    xs = cands[top]
+    small = n_model <= _BIG_MODEL
+    xs = _choose_starts(cands, lei, incumbents[0], rng, _N_STARTS if small else _N_STARTS_BIG)
+    maxiter = _ACQ_MAXITER if small else _ACQ_MAXITER_BIG
     n_sweep_dims = space.disc_idx.size + space.cat_idx.size
     for _ in range(_SWEEP_ROUNDS):
         if space.cont_idx.size:
-            xs = _lbfgs_continuous(post, xs)
+            xs = _lbfgs_continuous(post, xs, maxiter)
         if not n_sweep_dims:
             break
         xs, changed = _coordinate_sweep(post, xs, blocked)
@@ -987,17 +1191,16 @@ def _remaining(space: _Space, size: int, pending: FloatArray, exclude: FloatArra
     return np.setdiff1d(np.arange(size, dtype=np.int64), taken, assume_unique=False)
 
 
-def _maximin_pick(cands: FloatArray, existing: FloatArray, space: _Space) -> FloatArray:
-    """Candidate farthest from all existing points (Mitchell's best-candidate sampling)."""
-    if not existing.shape[0]:
-        first: FloatArray = cands[0].copy()
-        return first
-    far = np.full(cands.shape[0], np.inf)
-    for s in range(0, existing.shape[0], 1024):
-        r2 = _cross_r2(cands, existing[s : s + 1024], np.ones(space.d), space)
-        far = np.minimum(far, r2.min(axis=1))
-    pick: FloatArray = cands[int(np.argmax(far))].copy()
-    return pick
+def _design(space: _Space, seed: int, count: int) -> FloatArray:
+    """The first ``2**m >= count`` points of the start-up design, in sequence order.
+
+    A scrambled Sobol sequence (Sobol 1967; Owen 1998 scrambling, via :mod:`scipy.stats.qmc`)
+    whose scrambling depends only on ``seed``: every call of one search sees the same
+    sequence, so its prefix of ``n`` points is a low-discrepancy set for every ``n``.
+    Discrete and categorical columns take ``floor(u k)``, so every level is equally likely.
+    """
+    m = max(4, math.ceil(math.log2(max(count, 1))))
+    return space.from_unit(_sobol(space.d, m, np.random.default_rng(seed)))
 
 
 def _startup_point(
@@ -1006,20 +1209,30 @@ def _startup_point(
     data: _Inputs,
     blocked: _Blocker,
     free: FloatArray | None,
+    design_seed: int,
 ) -> FloatArray | None:
-    """Space-filling point: the best of a scrambled Sobol (or remaining-grid) candidate set."""
-    # Limitation: best-candidate (maximin) sampling pulls the first points slightly towards
-    # the boundary of the cube compared with a plain Sobol sequence.
-    existing = np.vstack([data.X, data.pending])
-    n_cand = int(np.clip(4 * (existing.shape[0] + 1), 16, 512))
-    if free is not None:
-        pick = rng.choice(free.shape[0], size=min(n_cand, free.shape[0]), replace=False)
-        return _maximin_pick(free[np.sort(pick)], existing, space)
-    cands = space.from_unit(_sobol(space.d, math.ceil(math.log2(n_cand)), rng))
-    cands = cands[~blocked(cands)]
-    if not cands.shape[0]:
-        return _random_point(space, rng, blocked, None)
-    return _maximin_pick(cands, existing, space)
+    """The first point of the start-up design that no run has and nothing blocks.
+
+    Plain scrambled Sobol points, not a maximin selection: best-candidate sampling put about a
+    third of the coordinates within 0.1 of a bound (uniform draws: a fifth), and on log-scaled
+    parameters the edges are usually the worst region. A design point counts as taken when an
+    observed, pending or excluded row matches it (within ``1e-6`` on continuous columns, which
+    absorbs the round trip through the parameter's own units).
+    """
+    existing = np.vstack([data.X, data.pending, data.exclude])
+    tol = np.full(space.d, _EXACT_TOL)
+    tol[space.cont_idx] = _DESIGN_TOL
+    count = 2 * (existing.shape[0] + 1)
+    while count <= 2 * _MAX_DESIGN:
+        cands = _design(space, design_seed, count)
+        ok = ~(_close_to_any(cands, existing, tol) | blocked(cands))
+        if np.any(ok):
+            pick: FloatArray = cands[int(np.argmax(ok))].copy()
+            return pick
+        count *= 4
+    # Limitation: once the design's first points are all taken (a nearly full finite space,
+    # or a start-up phase stretched by a flat objective), start-up points are uniform draws.
+    return _random_point(space, rng, blocked, free)
 
 
 def _random_point(
@@ -1129,7 +1342,7 @@ def _model_proposal(
         x, lei = _top_unblocked(free, post.log_ei(free), blocked)
     else:
         incumbents = Xm[np.argsort(zm, kind="stable")[:_N_INCUMBENTS]]
-        x, lei = _optimise_acquisition(post, rng, incumbents, blocked)
+        x, lei = _optimise_acquisition(post, rng, incumbents, blocked, int(idx.size))
     extra = {"n_obs": int(data.X.shape[0]), "n_model": int(idx.size), "fit": status}
     if x is None:  # every scored candidate was blocked: only plausible in a nearly full space
         x = _random_point(space, rng, blocked, free)
@@ -1161,6 +1374,7 @@ def propose(
     state: GPState | None = None,
     n_startup: int = 10,
     refit: bool = True,
+    design_seed: int | None = None,
 ) -> Proposal:
     """Propose the next point to evaluate (minimisation) by GP Bayesian optimisation.
 
@@ -1183,9 +1397,14 @@ def propose(
     state : GPState, optional
         Hyperparameters of the previous call, for warm start.
     n_startup : int
-        Below this many observations return space-filling points.
+        Below this many observations return start-up points: the first point of a scrambled
+        Sobol sequence that no observed, pending or excluded row already has.
     refit : bool
         False keeps ``state``'s hyperparameters (if it matches ``dims``) instead of fitting.
+    design_seed : int, optional
+        Seed of the start-up sequence's scrambling. Pass the same value to every call of one
+        search so that its start-up points form one low-discrepancy set; None uses a fixed
+        default.
 
     Returns
     -------
@@ -1206,7 +1425,8 @@ def propose(
     space = _Space.from_dims(dims)
     data = _clean_inputs(X, y, space, pending, exclude)
     with _compute_context():
-        return _propose(data, space, rng, state, int(n_startup), bool(refit))
+        seed = _DEFAULT_DESIGN_SEED if design_seed is None else int(design_seed)
+        return _propose(data, space, rng, state, int(n_startup), bool(refit), seed)
 
 
 def _propose(
@@ -1216,6 +1436,7 @@ def _propose(
     state: GPState | None,
     n_startup: int,
     refit: bool,
+    design_seed: int,
 ) -> Proposal:
     """Route to exhaustion, startup, the model, or the random fallback, in that order."""
     blocked = _Blocker.build(space, data.pending, data.exclude)
@@ -1227,10 +1448,10 @@ def _propose(
         if not free.shape[0]:
             return Proposal(None, state, _info("exhausted", f"all {size} combinations used"))
     n = data.X.shape[0]
-    z = _standardise(data.y) if n >= 2 else None
+    z = _model_values(data.y) if n >= 2 else None
     reason = _startup_reason(n, z, n_startup)
     if reason is not None:
-        x = _startup_point(space, rng, data, blocked, free)
+        x = _startup_point(space, rng, data, blocked, free, design_seed)
         if x is None:
             return Proposal(None, None, _info("exhausted", "no free point found (startup)"))
         return Proposal(x, None, _info("startup", reason, n_obs=n))

@@ -82,6 +82,33 @@ def _naive_log_h(u):
 
 
 # ---------------------------------------------------------------------------------------------
+# output warping
+# ---------------------------------------------------------------------------------------------
+def test_model_values_pull_in_diverged_runs_and_keep_the_order():
+    """Two diverged runs (loss 5) among losses near 0.1: the good runs get room again."""
+    good = np.linspace(0.08, 0.3, 18)
+    y = np.concatenate([good, [5.0, 5.0]])
+    plain, warped = _gp._standardise(y), _gp._model_values(y)
+    assert np.all(np.diff(warped[:18]) > 0)  # increasing: the best run stays the best
+    assert warped[18] == warped[19] and warped[18] > warped[17]
+    np.testing.assert_allclose([np.mean(warped), np.std(warped)], [0.0, 1.0], atol=1e-12)
+    # Standardised alone, the 18 good runs share about 0.14 units; warped, over four times that.
+    assert np.ptp(plain[:18]) < 0.2
+    assert np.ptp(warped[:18]) > 4 * np.ptp(plain[:18])
+
+
+def test_model_values_leave_symmetric_values_nearly_alone():
+    y = np.random.default_rng(3).normal(size=200)
+    np.testing.assert_allclose(_gp._model_values(y), _gp._standardise(y), atol=0.15)
+
+
+def test_model_values_need_spread():
+    assert _gp._model_values(np.array([2.0, 2.0, 2.0])) is None
+    z = _gp._model_values(np.array([1.0, 2.0]))
+    assert z is not None and z[0] < z[1]
+
+
+# ---------------------------------------------------------------------------------------------
 # gradients
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -143,6 +170,68 @@ def test_log_ei_gradient_far_from_incumbent_is_finite():
     assert np.all(np.isfinite(lei))
     assert np.all(np.isfinite(grad))
     assert np.all(lei < -100)
+
+
+# ---------------------------------------------------------------------------------------------
+# batched multi-start L-BFGS
+# ---------------------------------------------------------------------------------------------
+def _rosenbrock(X, rows):
+    a, b = X[:, 0], X[:, 1]
+    f = (1 - a) ** 2 + 100 * (b - a * a) ** 2
+    g = np.stack([-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)], axis=1)
+    return f, g
+
+
+def test_batched_lbfgsb_solves_rosenbrock_from_every_start():
+    x0 = np.random.default_rng(0).random((8, 2)) * 2.0
+    x = _gp._batched_lbfgsb(_rosenbrock, x0, np.array([2.0, 2.0]), 100)
+    np.testing.assert_allclose(x, 1.0, atol=1e-4)
+
+
+def test_batched_lbfgsb_stops_at_active_bounds():
+    target = np.array([1.5, -0.3, 0.4])
+
+    def quad(X, rows):
+        return np.sum((X - target) ** 2, axis=1), 2 * (X - target)
+
+    x0 = np.random.default_rng(1).random((5, 3))
+    x = _gp._batched_lbfgsb(quad, x0, np.ones(3), 50)
+    np.testing.assert_allclose(x, np.tile([1.0, 0.0, 0.4], (5, 1)), atol=1e-7)
+
+
+def test_batched_lbfgsb_runs_are_independent_of_each_other():
+    """Each start has its own line search: a start's result does not depend on its batch."""
+    scales = np.array([1.0, 1e3, 1e-2])
+
+    def bowls(X, rows):
+        s = scales[rows][:, None]
+        return s[:, 0] * np.sum((X - 0.3) ** 2, axis=1), 2 * s * (X - 0.3)
+
+    x0 = np.array([[0.9, 0.1], [0.8, 0.8], [0.0, 0.5]])
+    together = _gp._batched_lbfgsb(bowls, x0, np.ones(2), 40)
+    for b in range(3):
+
+        def alone(X, rows, b=b):
+            return bowls(X, np.full(rows.size, b))
+
+        np.testing.assert_array_equal(
+            _gp._batched_lbfgsb(alone, x0[b : b + 1], np.ones(2), 40)[0], together[b]
+        )
+    np.testing.assert_allclose(together, 0.3, atol=1e-6)
+
+
+def test_acquisition_search_finds_the_best_of_many_local_optima():
+    """LogEI over a 1-d multimodal posterior: the returned point beats a dense grid scan."""
+    rng = np.random.default_rng(4)
+    X = rng.random((14, 1))
+    z = _gp._standardise(np.sin(17 * X[:, 0]) + 0.3 * X[:, 0])
+    space = _gp._Space.from_dims([CONT])
+    post = _gp._build_posterior(X, z, np.array([4.0, 0.0, -12.0]), space, np.empty((0, 1)))
+    no_block = _gp._Blocker.build(space, np.empty((0, 1)), np.empty((0, 1)))
+    x, lei = _gp._optimise_acquisition(post, rng, X[np.argsort(z)[:3]], no_block, 14)
+    grid = np.linspace(0, 1, 20001)[:, None]
+    assert lei >= np.max(post.log_ei(grid)) - 1e-6
+    assert post.log_ei(x[None, :])[0] == pytest.approx(lei, abs=1e-9)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,6 +511,34 @@ def test_startup_points_fill_the_space():
     assert all(p.info["phase"] == "startup" and p.state is None for p in props)
     gaps = np.diff(np.sort(np.concatenate([[0.0], X[:, 0], [1.0]])))
     assert gaps.max() < 0.25  # ten i.i.d. uniforms leave a gap > 0.25 about half the time
+
+
+def test_startup_points_follow_one_sobol_sequence_per_design_seed():
+    dims = [CONT, CONT, CONT]
+    pts = []
+    X = np.empty((0, 3))
+    for i in range(8):
+        p = propose(X, np.zeros(i), dims, np.random.default_rng(100 + i), design_seed=42)
+        assert p.info["phase"] == "startup"
+        X = np.vstack([X, p.x])
+        pts.append(p.x)
+    # The same design whatever the per-call rng: the first 8 points of the sequence...
+    expected = _gp._design(_gp._Space.from_dims(dims), 42, 8)[:8]
+    np.testing.assert_allclose(np.array(pts), expected)
+    # ...which stratify every axis into eighths, and sit no closer to the bounds than chance.
+    for j in range(3):
+        assert sorted(np.floor(X[:, j] * 8).astype(int)) == list(range(8))
+    other = propose(np.empty((0, 3)), [], dims, np.random.default_rng(0), design_seed=43)
+    assert not np.allclose(other.x, pts[0])
+
+
+def test_startup_skips_design_points_that_already_ran_or_are_pending():
+    dims = [CONT, CONT]
+    design = _gp._design(_gp._Space.from_dims(dims), 5, 8)
+    # Points 0 and 2 ran (after a round trip through parameter units), point 1 is pending.
+    X = design[[0, 2]] + 1e-9
+    p = propose(X, [1.0, 2.0], dims, np.random.default_rng(0), pending=design[1:2], design_seed=5)
+    np.testing.assert_allclose(p.x, design[3])
 
 
 def test_startup_avoids_pending_and_exclude_in_discrete_spaces():
