@@ -6,9 +6,11 @@ Everything here works on plain arrays. Points are encoded per dimension as
 * ``discrete``: one of the sorted unit-cube positions in ``Dim.levels``;
 * ``categorical``: the choice index ``0 .. k-1`` stored as a float.
 
-:func:`propose` fits an exact GP (Matérn-5/2 with ARD, Hamming distance on categorical
-dimensions) to the standardised objective and maximises log expected improvement (LogEI).
-Pending evaluations are handled with the Kriging believer heuristic. The module is pure: no I/O,
+:func:`propose` returns points of a scrambled Sobol sequence until ``n_startup`` observations
+exist, then fits an exact GP (Matérn-5/2 with ARD, Hamming distance on categorical dimensions)
+to the standardised, Box-Cox-warped objective and maximises log expected improvement (LogEI)
+by multi-start L-BFGS and coordinate sweeps. Pending evaluations are handled with the Kriging
+believer heuristic. The module is pure: no I/O,
 no global state apart from a lazily created BLAS thread controller, and all randomness comes
 from the caller's :class:`numpy.random.Generator`.
 
@@ -22,6 +24,8 @@ References
   optimization", arXiv 2310.20708.
 * Kriging believer: Ginsbourger, Le Riche & Carraro 2010, "Kriging is well-suited to
   parallelize optimization".
+* Output warping: Cowen-Rivers et al. 2022, "HEBO: pushing the limits of sample-efficient
+  hyperparameter optimisation", arXiv 2012.03826.
 """
 
 from __future__ import annotations
