@@ -198,14 +198,16 @@ class Sweep:
         """Random-forest importance and correlation of each parameter with the metric."""
         from nbsweep.analysis import build_importance_data
 
-        self._need_metric("importance")
+        metric = self._need_metric("importance")
         return build_importance_data(
-            self._records(), self.space, self.config.metric_name, self.config.goal, seeds=seeds
+            self._records(), self.space, metric, self.config.goal, seeds=seeds
         )
 
-    def _need_metric(self, what: str) -> None:
+    def _need_metric(self, what: str) -> str:
+        """The sweep's metric name; a ValueError naming ``what`` when it has none."""
         if self.config.metric_name is None:
             raise ValueError(f"{what} needs the sweep to have a metric; this one has none")
+        return self.config.metric_name
 
     def plot_parallel_coordinates(self, ax: Any = None) -> Any:
         """A matplotlib figure of every run across the parameters and the metric."""

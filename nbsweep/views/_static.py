@@ -444,7 +444,7 @@ def plot_curves(data: CurvesData, ax: Axes | None = None) -> Figure:
     # Limitation: several keys share one y axis, so keys of very different scales crowd.
     several_keys = len(data.keys) > 1
     top_edge = blended_transform_factory(ax.transData, ax.transAxes)
-    palette = colormaps["tab20"].colors
+    palette = colormaps["tab20"](np.arange(20))
     for index, curve in enumerate(data.curves):
         linestyle, _ = _STATE_STYLES.get(curve.state or "finished", ("--", ""))
         style: dict[str, Any] = {
@@ -479,7 +479,7 @@ def plot_curves(data: CurvesData, ax: Axes | None = None) -> Figure:
     if len(data.curves) <= _MAX_LEGEND_CURVES:
         ax.legend(fontsize=7)
     elif data.best_run is not None:  # too many runs to list: name the best one only
-        best_lines = [line for line in ax.lines if line.get_label().startswith("best: ")]
+        best_lines = [line for line in ax.lines if str(line.get_label()).startswith("best: ")]
         ax.legend(handles=best_lines[:1], fontsize=7)
     if any(c.nonfinite_steps for c in data.curves):
         ax.set_title("x: NaN or inf logged at that step", fontsize=8, color=_NONFINITE_COLOR)
