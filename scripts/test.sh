@@ -23,4 +23,8 @@ if command -v npm >/dev/null; then
 else
     echo "scripts/test.sh: npm not found; skipping the JavaScript tests (install Node 20+)" >&2
 fi
+# Static checks: lint, formatting, and the package's types.
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy nbsweep
 .venv/bin/python -m pytest "$@"
