@@ -179,6 +179,7 @@ class BayesSearch:
             n_startup=self.n_startup,
             refit=_refit_due(gp_state, len(y)),
             design_seed=design_seed,
+            design_start=int(state.get("design_next", 0)),
         )
         if result.x is None:
             return Proposal(
@@ -190,5 +191,7 @@ class BayesSearch:
             new_state["gp"] = result.state.to_dict()
         if fresh_seed:
             new_state["design_seed"] = design_seed
+        if "design_index" in result.info:
+            new_state["design_next"] = int(result.info["design_index"]) + 1
         key = space.point_key(flat) if finite_space else None
         return Proposal(flat, grid_key=key, state=new_state or None, info=dict(result.info))

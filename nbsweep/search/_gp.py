@@ -484,14 +484,18 @@ def _model_values(y: FloatArray) -> FloatArray | None:
 
     Without the warp, a few runs far worse than the rest (a diverged training run among losses
     near 0.1) take up most of the standardised range and squeeze every difference among the
-    good runs to a sliver the model reads as noise. The Box-Cox fit on ``z - min(z) + 1`` pulls
-    such a tail in and leaves an already symmetric ``z`` nearly as it was. None when ``y`` has
-    no usable spread.
+    good runs to a sliver the model reads as noise. The Box-Cox fit pulls such a tail in and
+    leaves an already symmetric ``z`` nearly as it was. None when ``y`` has no usable spread.
     """
     z = _standardise(y)
     if z is None:
         return None
-    v = _power_warp(z - float(np.min(z)) + 1.0)
+    # The shift puts the best run at 1 and the 90th percentile of the gaps above it at 2:
+    # shifted by one standard deviation instead, a single run 1,000 times worse than the rest
+    # would pack every good run into [1, 1.001], too narrow for any exponent to open again.
+    gaps = z - float(np.min(z))
+    typical = float(np.quantile(gaps[gaps > 0.0], 0.9))
+    v = _power_warp(gaps / typical + 1.0)
     if v is None:
         return z
     warped = _standardise(v)
@@ -1214,29 +1218,35 @@ def _startup_point(
     blocked: _Blocker,
     free: FloatArray | None,
     design_seed: int,
-) -> FloatArray | None:
-    """The first point of the start-up design that no run has and nothing blocks.
+    design_start: int,
+) -> tuple[FloatArray | None, int | None]:
+    """The first point of the start-up design from ``design_start`` on that is free; its index.
 
     Plain scrambled Sobol points, not a maximin selection: best-candidate sampling put about a
     third of the coordinates within 0.1 of a bound (uniform draws: a fifth), and on log-scaled
     parameters the edges are usually the worst region. A design point counts as taken when an
     observed, pending or excluded row matches it (within ``1e-6`` on continuous columns, which
-    absorbs the round trip through the parameter's own units).
+    absorbs the round trip through the parameter's own units). The caller passes the index
+    after the last design point it handed out, because a parameter rounded to its own grid
+    (a wide int range, ``q_normal``) comes back further from its design point than any
+    tolerance could tell apart from a new point.
     """
     existing = np.vstack([data.X, data.pending, data.exclude])
     tol = np.full(space.d, _EXACT_TOL)
     tol[space.cont_idx] = _DESIGN_TOL
-    count = 2 * (existing.shape[0] + 1)
-    while count <= 2 * _MAX_DESIGN:
-        cands = _design(space, design_seed, count)
+    start = max(0, int(design_start))
+    count = start + 2 * (existing.shape[0] + 1)
+    while count <= start + 2 * _MAX_DESIGN:
+        cands = _design(space, design_seed, count)[start:]
         ok = ~(_close_to_any(cands, existing, tol) | blocked(cands))
         if np.any(ok):
-            pick: FloatArray = cands[int(np.argmax(ok))].copy()
-            return pick
-        count *= 4
+            index = int(np.argmax(ok))
+            pick: FloatArray = cands[index].copy()
+            return pick, start + index
+        count = start + 4 * (count - start)
     # Limitation: once the design's first points are all taken (a nearly full finite space,
     # or a start-up phase stretched by a flat objective), start-up points are uniform draws.
-    return _random_point(space, rng, blocked, free)
+    return _random_point(space, rng, blocked, free), None
 
 
 def _random_point(
@@ -1379,6 +1389,7 @@ def propose(
     n_startup: int = 10,
     refit: bool = True,
     design_seed: int | None = None,
+    design_start: int = 0,
 ) -> Proposal:
     """Propose the next point to evaluate (minimisation) by GP Bayesian optimisation.
 
@@ -1409,6 +1420,9 @@ def propose(
         Seed of the start-up sequence's scrambling. Pass the same value to every call of one
         search so that its start-up points form one low-discrepancy set; None uses a fixed
         default.
+    design_start : int
+        Index in the start-up sequence from which to look for a free point: one past the
+        ``info["design_index"]`` of the last start-up proposal of this search.
 
     Returns
     -------
@@ -1430,7 +1444,9 @@ def propose(
     data = _clean_inputs(X, y, space, pending, exclude)
     with _compute_context():
         seed = _DEFAULT_DESIGN_SEED if design_seed is None else int(design_seed)
-        return _propose(data, space, rng, state, int(n_startup), bool(refit), seed)
+        return _propose(
+            data, space, rng, state, int(n_startup), bool(refit), seed, int(design_start)
+        )
 
 
 def _propose(
@@ -1441,6 +1457,7 @@ def _propose(
     n_startup: int,
     refit: bool,
     design_seed: int,
+    design_start: int,
 ) -> Proposal:
     """Route to exhaustion, startup, the model, or the random fallback, in that order."""
     blocked = _Blocker.build(space, data.pending, data.exclude)
@@ -1455,10 +1472,13 @@ def _propose(
     z = _model_values(data.y) if n >= 2 else None
     reason = _startup_reason(n, z, n_startup)
     if reason is not None:
-        x = _startup_point(space, rng, data, blocked, free, design_seed)
+        x, index = _startup_point(space, rng, data, blocked, free, design_seed, design_start)
         if x is None:
             return Proposal(None, None, _info("exhausted", "no free point found (startup)"))
-        return Proposal(x, None, _info("startup", reason, n_obs=n))
+        extra: dict[str, Any] = {"n_obs": n}
+        if index is not None:
+            extra["design_index"] = index
+        return Proposal(x, None, _info("startup", reason, **extra))
     assert z is not None  # guaranteed by _startup_reason
     try:
         return _model_proposal(data, z, space, rng, state, refit, free, blocked)

@@ -244,16 +244,24 @@ class _Continuous(Distribution):
         k_low, k_high = int(np.round(low / self.q)), int(np.round(high / self.q))
         if k_high - k_low + 1 > _MAX_LEVELS:
             return None, None
-        values, levels = [], []
+        # One level per distinct value: a subclass's quantize may send neighbouring bins to
+        # the same value (log distributions keep to the multiples of q inside [min, max]);
+        # those bins merge, with the level at the middle of their joint stretch of the cube.
+        values: list[Any] = []
+        spans: list[list[float]] = []
         for k in range(k_low, k_high + 1):
             lo = self.cdf(max(low, (k - 0.5) * self.q))
             hi = self.cdf(min(high, (k + 0.5) * self.q))
             if hi > lo:
-                values.append(self.quantize(k * self.q))
-                levels.append((lo + hi) / 2)
+                value = self.quantize(k * self.q)
+                if values and values[-1] == value:
+                    spans[-1][1] = hi
+                else:
+                    values.append(value)
+                    spans.append([lo, hi])
         if not values:  # bounds so close that no bin has width: the one value there is
             return np.array([0.5]), [self.quantize(low)]
-        return np.array(levels), values
+        return np.array([(lo + hi) / 2 for lo, hi in spans]), values
 
     def contains(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -289,6 +297,11 @@ class _Continuous(Distribution):
     def decode(self, u: float) -> Any:
         if self._lattice is not None and self._levels is not None:
             return self._lattice[int(np.argmin(np.abs(self._levels - u)))]
+        low, high = self.support()
+        if math.isfinite(low) and math.isfinite(high):
+            # The ends of the cube are the bounds themselves, so a bound proposed once
+            # encodes back to the same end and is recognised as run.
+            return self.sample(min(max(u, 0.0), 1.0))
         # The ends of the cube are the infinite tails of unbounded distributions.
         return self.sample(min(max(u, _EDGE), 1.0 - _EDGE))
 

@@ -1,0 +1,93 @@
+"""Bayes search where a parameter's unit-cube position does not survive decode -> encode.
+
+The GP blocks repeats by comparing unit-cube positions (exactly, or within 1e-6 for start-up
+design points), but a config decoded from a position re-encodes elsewhere when the value is
+rounded (ints over 4,096 values, q forms without bounds). Bounds must decode to themselves,
+and a lattice must not hold one value at two positions.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import nbsweep
+from nbsweep.controller import claim_next_run
+from nbsweep.store import open_store
+
+
+def _finish(store, run_id: str, value: float) -> None:
+    store.write_progress(
+        run_id,
+        metrics=[(run_id, 0, "loss", value)],
+        objects=[],
+        summary={"loss": value},
+        metric=(value, 1),
+        last_step=0,
+        finish={"state": "finished"},
+    )
+
+
+def _sequential(params: dict, objective, n: int, seed: int = 0) -> list[dict]:
+    store = open_store()
+    sweep_id = nbsweep.sweep(
+        {"method": "bayes", "metric": {"name": "loss"}, "parameters": params}, seed=seed
+    )
+    configs = []
+    for _ in range(n):
+        run = claim_next_run(store, sweep_id).run
+        assert run is not None
+        configs.append(run.config)
+        _finish(store, run.id, float(objective(run.config)))
+    return configs
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"distribution": "int_uniform", "min": 0, "max": 100_000},
+        {"distribution": "q_uniform", "min": 0, "max": 10_000, "q": 1},
+        {"distribution": "q_normal", "mu": 0, "sigma": 1000, "q": 1},
+    ],
+    ids=["wide-int", "wide-q-uniform", "q-normal"],
+)
+def test_startup_does_not_repeat_a_rounded_design_point(spec):
+    # A finished run re-encodes a little off its design point; the sweep must still move on
+    # through the design instead of handing out that point again (with identical results the
+    # objective would have no spread, and the sweep would never leave start-up).
+    configs = _sequential({"x": spec}, lambda c: (c["x"] - 3) ** 2, n=8)
+    xs = [c["x"] for c in configs]
+    assert len(set(xs)) >= 6, xs
+
+
+def test_optimum_on_a_bound_is_not_proposed_over_and_over():
+    # loss = x is smallest at the lower bound: u = 0 must decode to 0.0 exactly, so that the
+    # run re-encodes to u = 0 and the exact-match exclusion blocks it from then on.
+    configs = _sequential({"x": {"min": 0.0, "max": 1.0}}, lambda c: c["x"], n=20)
+    xs = [c["x"] for c in configs]
+    assert len(xs) - len(set(xs)) <= 1, sorted(xs)[:6]
+
+
+def test_q_log_uniform_values_space_ends_instead_of_raising():
+    # min=1 is not a multiple of q=8: bin k=0 rounds up to 8, the first multiple inside the
+    # bounds. Held twice in the lattice, the GP's grid would have a combination the store's
+    # unique grid_key refuses, and the claim would raise sqlite3.IntegrityError.
+    store = open_store()
+    sweep_id = nbsweep.sweep(
+        {
+            "method": "bayes",
+            "metric": {"name": "loss"},
+            "parameters": {
+                "bs": {"distribution": "q_log_uniform_values", "min": 1, "max": 64, "q": 8}
+            },
+        },
+        seed=0,
+    )
+    seen = []
+    for _ in range(20):
+        claim = claim_next_run(store, sweep_id)
+        if claim.run is None:
+            break
+        seen.append(claim.run.config["bs"])
+        _finish(store, claim.run.id, float(claim.run.config["bs"]))
+    assert claim.status == "done" and "every combination" in claim.reason
+    assert sorted(seen) == [8, 16, 24, 32, 40, 48, 56, 64]
