@@ -9,6 +9,7 @@ and a lattice must not hold one value at two positions.
 from __future__ import annotations
 
 import pytest
+from runhelpers import finish_run
 
 import nbsweep
 from nbsweep.controller import claim_next_run
@@ -16,15 +17,7 @@ from nbsweep.store import open_store
 
 
 def _finish(store, run_id: str, value: float) -> None:
-    store.write_progress(
-        run_id,
-        metrics=[(run_id, 0, "loss", value)],
-        objects=[],
-        summary={"loss": value},
-        metric=(value, 1),
-        last_step=0,
-        finish={"state": "finished"},
-    )
+    finish_run(store, run_id, value)
 
 
 def _sequential(params: dict, objective, n: int, seed: int = 0) -> list[dict]:

@@ -11,6 +11,7 @@ import math
 import statistics
 
 import numpy as np
+from runhelpers import finish_run
 from scipy.stats import mannwhitneyu
 
 import nbsweep
@@ -21,15 +22,7 @@ BRANIN_MIN = 0.397887
 
 
 def _finish(run_id: str, value: float) -> None:
-    open_store().write_progress(
-        run_id,
-        metrics=[(run_id, 0, "loss", value)],
-        objects=[],
-        summary={"loss": value},
-        metric=(value, 1),
-        last_step=0,
-        finish={"state": "finished"},
-    )
+    finish_run(open_store(), run_id, value)
 
 
 def _branin(c: dict) -> float:
