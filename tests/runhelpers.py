@@ -10,7 +10,6 @@ def finish_run(store: SQLiteStore, run_id: str, value: float, metric: str = "los
     store.write_progress(
         run_id,
         metrics=[(run_id, 0, metric, value)],
-        objects=[],
         summary={metric: value},
         metric=(value, 1),
         last_step=0,

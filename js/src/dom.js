@@ -60,6 +60,22 @@ export function frameThrottle(fn) {
   return schedule;
 }
 
+/**
+ * Call `fn` whenever `element`'s width changes (not its height, which drawing changes).
+ * Returns a function that stops watching.
+ */
+export function onWidthChange(element, fn) {
+  let width = 0;
+  const observer = new ResizeObserver(() => {
+    if (element.clientWidth !== width) {
+      width = element.clientWidth;
+      fn();
+    }
+  });
+  observer.observe(element);
+  return () => observer.disconnect();
+}
+
 // Limitation: exports are browser downloads; front ends that block downloads from outputs
 // (some VS Code setups) save nothing.
 export function download(filename, blob) {

@@ -172,15 +172,7 @@ class _RunOutput:
                 text = text[:room] + _TRUNCATED
                 self._truncated = True
             self._stored += len(text)
-            self._store.write_progress(
-                self._run_id,
-                metrics=(),
-                objects=(),
-                summary=None,
-                metric=None,
-                last_step=None,
-                output=text,
-            )
+            self._store.write_progress(self._run_id, output=text)
 
 
 class _ProgramAgent:
@@ -529,15 +521,7 @@ class _ProgramAgent:
         self.say(f"warning: {metric_never_logged(name, run_id, logged)}")
 
     def _finish_if_running(self, run_id: str, finish: dict[str, Any]) -> str:
-        _, state, _ = self.store.write_progress(
-            run_id,
-            metrics=(),
-            objects=(),
-            summary=None,
-            metric=None,
-            last_step=None,
-            finish=finish,
-        )
+        _, state, _ = self.store.write_progress(run_id, finish=finish)
         return state
 
 

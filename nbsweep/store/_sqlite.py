@@ -580,11 +580,11 @@ class SQLiteStore:
         self,
         run_id: str,
         *,
-        metrics: Iterable[tuple[str, int, str, float | None]],
-        objects: Iterable[tuple[str, int, str, str]],
-        summary: Mapping[str, Any] | None,
-        metric: tuple[float | None, int] | None,
-        last_step: int | None,
+        metrics: Iterable[tuple[str, int, str, float | None]] = (),
+        objects: Iterable[tuple[str, int, str, str]] = (),
+        summary: Mapping[str, Any] | None = None,
+        metric: tuple[float | None, int] | None = None,
+        last_step: int | None = None,
         output: str | None = None,
         config: Mapping[str, Any] | None = None,
         finish: Mapping[str, Any] | None = None,
@@ -594,7 +594,8 @@ class SQLiteStore:
         ``metrics`` rows are ``(run_id, step, key, value)``; ``metric`` is the run's best
         value of the sweep metric and how many values it has. ``finish`` holds ``state`` and
         optionally ``error`` and ``stop_reason``. Finishing only applies to a run that is
-        ``running`` or was marked ``crashed`` meanwhile (its agent was only stalled).
+        ``running`` or was marked ``crashed`` meanwhile (its agent was only stalled). What is
+        left out stays as it is; the heartbeat is always renewed.
 
         Returns whether the finish was applied, and the run's state and stop reason after the
         write, so a run learns when something else (a canceled sweep) stopped it.

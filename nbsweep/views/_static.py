@@ -263,7 +263,7 @@ def plot_parallel_coordinates(
 
     if data.color_range is not None:
         worst, best = data.color_range
-        mappable = ScalarMappable(norm=Normalize(0.0, 1.0), cmap=colormaps[_CMAP])
+        mappable = ScalarMappable(norm=Normalize(0.0, 1.0), cmap=_metric_cmap())
         colorbar = figure.colorbar(mappable, ax=ax, pad=0.02, fraction=0.04)
         spots = np.linspace(0.0, 1.0, 5) if worst != best else np.array([1.0])
         colorbar.set_ticks(list(spots))

@@ -8,7 +8,7 @@ import { axisBottom, axisLeft } from "d3-axis";
 import { schemeTableau10 } from "d3-scale-chromatic";
 import { typed } from "../decode.js";
 import { formatNumber } from "../scales.js";
-import { button, download, exportSvgAsPng, frameThrottle, h, panel, svgDocument } from "../dom.js";
+import { button, download, exportSvgAsPng, frameThrottle, h, onWidthChange, panel, svgDocument } from "../dom.js";
 
 const CHART_HEIGHT = 170;
 const MARGIN = { top: 18, right: 14, bottom: 26, left: 56 };
@@ -249,22 +249,14 @@ export function createCurvesView(container, ctx) {
   ctx.on("state", (changed) => {
     if (changed.includes("hover")) onHover();
   });
-  // Redraw on width changes only: drawing changes the height.
-  let width = 0;
-  const resize = new ResizeObserver(() => {
-    if (parts.body.clientWidth !== width) {
-      width = parts.body.clientWidth;
-      request();
-    }
-  });
-  resize.observe(parts.body);
+  const stopResize = onWidthChange(parts.body, request);
   request();
   return {
     destroy() {
       clearTimeout(hoverTimer);
       clearTimeout(laterTimer);
       request.cancel();
-      resize.disconnect();
+      stopResize();
       parts.section.remove();
     },
   };

@@ -5,7 +5,7 @@
 import { select } from "d3-selection";
 import { scaleLinear } from "d3-scale";
 import { format } from "d3-format";
-import { button, download, exportSvgAsPng, frameThrottle, h, panel, svgDocument } from "../dom.js";
+import { button, download, exportSvgAsPng, frameThrottle, h, onWidthChange, panel, svgDocument } from "../dom.js";
 
 // Each parameter takes two lines: its bar with whiskers and value, then the correlation and
 // any note, so long texts never squeeze the bars.
@@ -142,20 +142,12 @@ export function createImportanceView(container, ctx) {
 
   const request = frameThrottle(render);
   ctx.on("change:importance", request);
-  // Redraw on width changes only, and in the next frame: drawing changes the height.
-  let width = 0;
-  const resize = new ResizeObserver(() => {
-    if (parts.body.clientWidth !== width) {
-      width = parts.body.clientWidth;
-      request();
-    }
-  });
-  resize.observe(parts.body);
+  const stopResize = onWidthChange(parts.body, request);
   render();
   return {
     destroy() {
       request.cancel();
-      resize.disconnect();
+      stopResize();
       parts.section.remove();
     },
   };
