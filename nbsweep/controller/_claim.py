@@ -6,14 +6,20 @@ runs whose agent died as crashed, honours the sweep's state, ``run_cap`` and
 ``metric.target``, asks the strategy for the next config and inserts the run. The database's
 write lock makes concurrent claims consistent, so a grid point is never run twice and
 ``run_cap`` is exact.
+
+A strategy that proposes a point some run already has (a bug in the strategy, never the
+user's doing) does not stop the agent: the claim logs a warning and runs the first free point
+of the space instead, or ends the sweep when no point is free.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 _GRACE_ENV = "NBSWEEP_CRASH_GRACE_S"
 _DEFAULT_GRACE_S = 30.0
+# Random draws tried for a free point when a space cannot be walked point by point.
+_FREE_POINT_DRAWS = 256
 
 
 def crash_grace_s() -> float:
@@ -172,12 +180,37 @@ def _claim(store: SQLiteStore, sweep_id: str, agent_id: str | None) -> Claim:
             store.update_sweep(conn, sweep_id, state="FINISHED", reason=done)
             return Claim(None, "done", done)
         seq = len(runs)
+        rng = run_rng(record.seed, seq)
         proposal = cache.strategy.propose(
-            cache.config, cache.space, runs, run_rng(record.seed, seq), record.strategy_state
+            cache.config, cache.space, runs, rng, record.strategy_state
         )
         if proposal.config is None:
             store.update_sweep(conn, sweep_id, state="FINISHED", reason=proposal.reason)
             return Claim(None, "done", proposal.reason)
+        point, grid_key = proposal.config, proposal.grid_key
+        if grid_key is not None and any(run.grid_key == grid_key for run in runs):
+            strategy = type(cache.strategy).__name__
+            free = _free_point(cache.space, runs, rng)
+            if free is None:
+                reason = _no_free_point_reason(cache.space)
+                logger.warning(
+                    "the %s strategy proposed point %s of sweep %s, which a run already has; "
+                    "no other point is free, so the sweep ends",
+                    strategy,
+                    grid_key,
+                    sweep_id,
+                )
+                store.update_sweep(conn, sweep_id, state="FINISHED", reason=reason)
+                return Claim(None, "done", reason)
+            point, grid_key = free, cache.space.point_key(free)
+            logger.warning(
+                "the %s strategy proposed point %s of sweep %s, which a run already has; "
+                "running the free point %s instead",
+                strategy,
+                proposal.grid_key,
+                sweep_id,
+                grid_key,
+            )
         if proposal.state is not None:
             merged = {**record.strategy_state, **proposal.state}
             store.update_sweep(conn, sweep_id, strategy_state=merged)
@@ -187,8 +220,8 @@ def _claim(store: SQLiteStore, sweep_id: str, agent_id: str | None) -> Claim:
             run_id=run_id,
             sweep_id=sweep_id,
             seq=seq,
-            config=cache.space.nest(proposal.config),
-            grid_key=proposal.grid_key,
+            config=cache.space.nest(point),
+            grid_key=grid_key,
             agent_id=agent_id,
         )
         cache.refresh(store, conn, sweep_id)
@@ -207,3 +240,63 @@ def _why_done(config: SweepConfig, runs: list[RunRecord]) -> str:
             f"({config.metric_name} = {hit.metric_value:g})"
         )
     return ""
+
+
+def _point_values(space: Space) -> list[Sequence[Any]] | None:
+    """Every value of each parameter, in the space's order; None when one has no end.
+
+    Grid parameters list their grid values; the other finite ones (bounded log and beta q
+    forms) the values of their lattice, as model-based search sees them.
+    """
+    out: list[Sequence[Any]] = []
+    for p in space.params:
+        dist = p.distribution
+        if dist.grid_ok:
+            out.append(dist.grid_values())
+        elif dist.is_constant:
+            out.append([dist.sample(0.0)])
+        else:
+            encoding = dist.encoding()
+            if encoding.kind != "discrete" or encoding.levels is None:
+                return None
+            out.append([dist.decode(float(u)) for u in encoding.levels])
+    return out
+
+
+def _free_point(
+    space: Space, runs: Sequence[RunRecord], rng: random.Random
+) -> dict[str, Any] | None:
+    """The first point, in grid order, whose key no run holds; None when there is none.
+
+    A space with a parameter of unbounded range cannot be walked: there a bounded number of
+    random draws stands in, and None means that none of them was free.
+    """
+    used = {run.grid_key for run in runs if run.grid_key is not None}
+    values = _point_values(space)
+    if values is None:
+        for _ in range(_FREE_POINT_DRAWS):
+            point = space.sample(rng)
+            if space.point_key(point) not in used:
+                return point
+        return None
+    # Distinct indices are distinct points, so at most len(used) + 1 indices are looked at.
+    for index in range(math.prod(len(options) for options in values)):
+        point = _point_at(space, values, index)
+        if space.point_key(point) not in used:
+            return point
+    return None
+
+
+def _point_at(space: Space, values: Sequence[Sequence[Any]], index: int) -> dict[str, Any]:
+    """The point at ``index`` of the product of ``values``; the last parameter changes fastest."""
+    point: dict[str, Any] = {}
+    for p, options in zip(reversed(space.params), reversed(values), strict=True):
+        index, digit = divmod(index, len(options))
+        point[p.name] = options[digit]
+    return {p.name: point[p.name] for p in space.params}
+
+
+def _no_free_point_reason(space: Space) -> str:
+    if _point_values(space) is None:
+        return f"no point that no run has was found in {_FREE_POINT_DRAWS} random draws"
+    return "every combination of the space has run"
