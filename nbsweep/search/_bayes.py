@@ -9,7 +9,10 @@ Which runs say what (W&B's rules, with nbsweep's fixes):
 - when no run has a finite value yet, those runs carry no value at all (W&B would invent
   0.0); they and running runs are *pending*: the model avoids proposing them again;
 - in a space of finitely many combinations, a combination that some run already has is
-  never proposed again, and the space is exhausted once all have run.
+  never proposed again, and the space is exhausted once all have run;
+- in any space, a proposal whose config some run already has (a parameter rounded on decode
+  turns a position no run has into a run's value) is replaced: the model is asked again,
+  then random draws are tried, and the sweep ends when none of them is new.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ _ALWAYS_REFIT = 50
 _MIN_NEW = 4
 _REFIT_GROWTH = 0.1
 _IMPUTED = frozenset({"failed", "crashed", "finished", "stopped"})
+# Model proposals asked for again when one decodes to a config some run already has, and
+# random draws tried after that (cheap: no model, one encode each).
+_MAX_REPEATS = 8
+_RANDOM_DRAWS = 1024
 
 
 def observations(
@@ -168,30 +175,89 @@ class BayesSearch:
         stored_seed = state.get("design_seed")
         fresh_seed = stored_seed is None
         design_seed = rng.getrandbits(63) if stored_seed is None else int(stored_seed)
-        result = propose(
-            X,
-            y,
-            dims,
-            np.random.default_rng(rng.getrandbits(64)),
-            pending=pending,
-            exclude=tried if finite_space else X,
-            state=gp_state,
-            n_startup=self.n_startup,
-            refit=_refit_due(gp_state, len(y)),
-            design_seed=design_seed,
-            design_start=int(state.get("design_next", 0)),
-        )
-        if result.x is None:
-            return Proposal(
-                None, reason="every combination of the space has run", info=dict(result.info)
+        design_start = int(state.get("design_next", 0))
+        refit = _refit_due(gp_state, len(y))
+        fitted: GPState | None = None
+        rejected: list[np.ndarray] = []
+        flat: dict[str, Any] | None = None
+        info: dict[str, Any] = {}
+        for _ in range(1 + _MAX_REPEATS):
+            result = propose(
+                X,
+                y,
+                dims,
+                np.random.default_rng(rng.getrandbits(64)),
+                pending=np.vstack([pending, *rejected]) if rejected else pending,
+                exclude=tried if finite_space else X,
+                state=gp_state,
+                n_startup=self.n_startup,
+                refit=refit,
+                design_seed=design_seed,
+                design_start=design_start,
             )
-        flat = space.decode(result.x, rng)
+            info = dict(result.info)
+            if "design_index" in info:
+                design_start = int(info["design_index"]) + 1
+            if result.state is not None:
+                # A retry reuses the settings just fitted instead of fitting them again.
+                fitted = gp_state = result.state
+                refit = False
+            if result.x is None:
+                if not rejected:
+                    return Proposal(
+                        None, reason="every combination of the space has run", info=info
+                    )
+                break
+            flat = space.decode(result.x, rng)
+            if not _has_run(space.encode(flat), tried):
+                break
+            # A parameter rounded on decode (an int range too wide to list, a q form without
+            # bounds) can turn a position no run has into a value some run has: believe that
+            # position pending, so the model looks elsewhere, and ask again.
+            logger.debug("bayes proposal %r repeats a run's config; asking again", flat)
+            rejected.append(result.x)
+            flat = None
+        if flat is None:
+            flat = _untried_draw(space, tried, rng)
+            info = {"phase": "fallback", "reason": "model proposals repeated a run's config"}
+            if flat is None:
+                return Proposal(
+                    None,
+                    reason=(
+                        f"no config that no run has was found in {len(rejected)} model "
+                        f"proposals and {_RANDOM_DRAWS} random draws"
+                    ),
+                    info=info,
+                )
+        if rejected:
+            info["repeats_rejected"] = len(rejected)
         new_state: dict[str, Any] = {}
-        if result.state is not None:
-            new_state["gp"] = result.state.to_dict()
+        if fitted is not None:
+            new_state["gp"] = fitted.to_dict()
         if fresh_seed:
             new_state["design_seed"] = design_seed
-        if "design_index" in result.info:
-            new_state["design_next"] = int(result.info["design_index"]) + 1
+        if design_start != int(state.get("design_next", 0)):
+            new_state["design_next"] = design_start
         key = space.point_key(flat) if finite_space else None
-        return Proposal(flat, grid_key=key, state=new_state or None, info=dict(result.info))
+        return Proposal(flat, grid_key=key, state=new_state or None, info=info)
+
+
+def _has_run(x: np.ndarray | None, tried: np.ndarray) -> bool:
+    """Whether unit-cube point ``x`` equals (exactly) a row of ``tried``."""
+    return x is not None and bool(np.any(np.all(tried == x, axis=1)))
+
+
+def _untried_draw(space: Space, tried: np.ndarray, rng: random.Random) -> dict[str, Any] | None:
+    """A random config whose point no run has; None when a bounded number of draws fail.
+
+    Draws follow the parameters' distributions, so values far out in an unbounded tail are
+    rarely drawn: None means that what is left of the space has little probability.
+    """
+    # Adding 0.0 turns -0.0 into 0.0 so that equal points give equal bytes.
+    taken = {row.tobytes() for row in np.ascontiguousarray(tried + 0.0, dtype=np.float64)}
+    for _ in range(_RANDOM_DRAWS):
+        flat = space.sample(rng)
+        x = space.encode(flat)
+        if x is not None and (x + 0.0).astype(np.float64).tobytes() not in taken:
+            return flat
+    return None

@@ -3,7 +3,8 @@
 The GP blocks repeats by comparing unit-cube positions (exactly, or within 1e-6 for start-up
 design points), but a config decoded from a position re-encodes elsewhere when the value is
 rounded (ints over 4,096 values, q forms without bounds). Bounds must decode to themselves,
-and a lattice must not hold one value at two positions.
+a lattice must not hold one value at two positions, and a proposal whose config re-encodes
+onto a run's point must be replaced by another.
 """
 
 from __future__ import annotations
@@ -50,6 +51,66 @@ def test_startup_does_not_repeat_a_rounded_design_point(spec):
     configs = _sequential({"x": spec}, lambda c: (c["x"] - 3) ** 2, n=8)
     xs = [c["x"] for c in configs]
     assert len(set(xs)) >= 6, xs
+
+
+@pytest.mark.parametrize(
+    ("spec", "best"),
+    [
+        ({"distribution": "int_uniform", "min": 0, "max": 100_000}, 37_123),
+        ({"distribution": "q_uniform", "min": 0, "max": 10_000, "q": 1}, 3_712),
+        ({"distribution": "q_normal", "mu": 0, "sigma": 1000, "q": 1}, 3),
+        ({"distribution": "q_normal", "mu": 0, "sigma": 10, "q": 0.5}, 2.5),
+    ],
+    ids=["wide-int", "wide-q-uniform", "q-normal", "coarse-q-normal"],
+)
+def test_model_proposals_never_repeat_a_rounded_config(spec, best):
+    # Near the optimum the model proposes positions close to, but not at, the runs there;
+    # rounded, they are the runs' own values. Every config is run once however long the
+    # sweep refines around one lattice value.
+    configs = _sequential({"x": spec}, lambda c: (c["x"] - best) ** 2, n=40)
+    xs = [c["x"] for c in configs]
+    repeated = sorted({x for x in xs if xs.count(x) > 1})
+    assert not repeated, repeated
+
+
+def test_model_proposals_never_repeat_a_config_of_a_mixed_space():
+    params = {
+        "n": {"distribution": "int_uniform", "min": 0, "max": 100_000},
+        "opt": {"values": ["sgd", "adam"]},
+        "lr": {"min": 0.0, "max": 1.0},
+    }
+
+    def objective(c):
+        return (c["n"] - 3) ** 2 + (c["opt"] == "adam") + (c["lr"] - 0.5) ** 2
+
+    configs = _sequential(params, objective, n=40)
+    keys = [(c["n"], c["opt"], c["lr"]) for c in configs]
+    assert len(set(keys)) == len(keys)
+
+
+def test_a_rounded_space_whose_likely_values_have_all_run_ends_the_sweep():
+    # q 5 with sigma 10 leaves a dozen or so values with any real probability; once they have
+    # run, neither the model nor random draws find another, and the sweep ends instead of
+    # repeating configs.
+    store = open_store()
+    sweep_id = nbsweep.sweep(
+        {
+            "method": "bayes",
+            "metric": {"name": "loss"},
+            "parameters": {"x": {"distribution": "q_normal", "mu": 0, "sigma": 10, "q": 5}},
+        },
+        seed=0,
+    )
+    xs = []
+    for _ in range(60):
+        claim = claim_next_run(store, sweep_id)
+        if claim.run is None:
+            break
+        xs.append(claim.run.config["x"])
+        _finish(store, claim.run.id, float((claim.run.config["x"] - 5) ** 2))
+    assert len(set(xs)) == len(xs) >= 9, sorted(xs)
+    assert claim.status == "done" and claim.reason.startswith("no config that no run has")
+    assert store.get_sweep(sweep_id).state == "FINISHED"
 
 
 def test_optimum_on_a_bound_is_not_proposed_over_and_over():
