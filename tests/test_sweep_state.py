@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from runhelpers import finish_run
 from testdata import vector
 
 import nbsweep
@@ -67,4 +68,36 @@ def test_retry_failed_frees_failed_and_crashed_grid_points_and_reopens_the_sweep
     assert sweep.state == "RUNNING"
     again = [claim_next_run(store, sweep.id).run.config["a"] for _ in range(2)]
     assert again == [1, 3]
+    assert claim_next_run(store, sweep.id).run is None
+
+
+def test_retry_failed_lets_bayes_run_the_freed_combinations_of_a_finite_space_again():
+    sweep = nbsweep.Sweep(
+        nbsweep.sweep(
+            {
+                "method": "bayes",
+                "metric": {"name": "loss"},
+                "parameters": {"a": {"values": [1, 2, 3]}, "b": {"values": ["x", "y"]}},
+            }
+        )
+    )
+    store = open_store()
+    first = []
+    for _ in range(6):
+        run = claim_next_run(store, sweep.id).run
+        point = (run.config["a"], run.config["b"])
+        first.append(point)
+        if point in ((1, "x"), (3, "y")):
+            store.set_run_state(run.id, "failed")
+        else:
+            finish_run(store, run.id, float(run.config["a"]))
+    assert len(set(first)) == 6
+    assert claim_next_run(store, sweep.id).run is None
+    assert sweep.retry_failed() == 2
+    assert sweep.state == "RUNNING"
+    again = {
+        (run.config["a"], run.config["b"])
+        for run in (claim_next_run(store, sweep.id).run for _ in range(2))
+    }
+    assert again == {(1, "x"), (3, "y")}
     assert claim_next_run(store, sweep.id).run is None

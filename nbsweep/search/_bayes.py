@@ -40,6 +40,7 @@ _ALWAYS_REFIT = 50
 _MIN_NEW = 4
 _REFIT_GROWTH = 0.1
 _IMPUTED = frozenset({"failed", "crashed", "finished", "stopped"})
+_FREEABLE = frozenset({"failed", "crashed"})
 # Model proposals asked for again when one decodes to a config some run already has, and
 # random draws tried after that (cheap: no model, one encode each).
 _MAX_REPEATS = 8
@@ -166,9 +167,13 @@ class BayesSearch:
         state: Mapping[str, Any],
     ) -> Proposal:
         """The point of highest expected improvement, or a space-filling start."""
-        X, y, pending, tried = observations(config, space, runs, self._encoded)
         dims = _dims(space)
         finite_space = all(dim.kind != "continuous" for dim in dims)
+        if finite_space:
+            # A failed run whose combination was freed (``Sweep.retry_failed``) no longer has
+            # its grid key: that combination is to run again, as if it never had.
+            runs = [r for r in runs if r.grid_key is not None or r.state not in _FREEABLE]
+        X, y, pending, tried = observations(config, space, runs, self._encoded)
         gp_state = GPState.from_dict(state["gp"]) if state.get("gp") else None
         # One scrambling for the whole sweep, drawn by its first claim and kept in the sweep's
         # state, so that the start-up points of all claims form one Sobol sequence.
