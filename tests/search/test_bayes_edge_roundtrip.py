@@ -35,6 +35,25 @@ def _sequential(params: dict, objective, n: int, seed: int = 0) -> list[dict]:
     return configs
 
 
+def _until_done(params: dict, objective, limit: int):
+    """Claim and finish runs of a bayes sweep until it ends or ``limit`` runs have run.
+
+    Returns the configs, the last claim, the store and the sweep's id.
+    """
+    store = open_store()
+    sweep_id = nbsweep.sweep(
+        {"method": "bayes", "metric": {"name": "loss"}, "parameters": params}, seed=0
+    )
+    configs = []
+    for _ in range(limit):
+        claim = claim_next_run(store, sweep_id)
+        if claim.run is None:
+            break
+        configs.append(claim.run.config)
+        _finish(store, claim.run.id, float(objective(claim.run.config)))
+    return configs, claim, store, sweep_id
+
+
 @pytest.mark.parametrize(
     "spec",
     [
@@ -92,22 +111,12 @@ def test_a_rounded_space_whose_likely_values_have_all_run_ends_the_sweep():
     # q 5 with sigma 10 leaves a dozen or so values with any real probability; once they have
     # run, neither the model nor random draws find another, and the sweep ends instead of
     # repeating configs.
-    store = open_store()
-    sweep_id = nbsweep.sweep(
-        {
-            "method": "bayes",
-            "metric": {"name": "loss"},
-            "parameters": {"x": {"distribution": "q_normal", "mu": 0, "sigma": 10, "q": 5}},
-        },
-        seed=0,
+    configs, claim, store, sweep_id = _until_done(
+        {"x": {"distribution": "q_normal", "mu": 0, "sigma": 10, "q": 5}},
+        lambda c: (c["x"] - 5) ** 2,
+        limit=60,
     )
-    xs = []
-    for _ in range(60):
-        claim = claim_next_run(store, sweep_id)
-        if claim.run is None:
-            break
-        xs.append(claim.run.config["x"])
-        _finish(store, claim.run.id, float((claim.run.config["x"] - 5) ** 2))
+    xs = [c["x"] for c in configs]
     assert len(set(xs)) == len(xs) >= 9, sorted(xs)
     assert claim.status == "done" and claim.reason.startswith("no config that no run has")
     assert store.get_sweep(sweep_id).state == "FINISHED"
@@ -125,23 +134,11 @@ def test_q_log_uniform_values_space_ends_instead_of_raising():
     # min=1 is not a multiple of q=8: bin k=0 rounds up to 8, the first multiple inside the
     # bounds. Held twice in the lattice, the GP's grid would have a combination the store's
     # unique grid_key refuses, and the claim would raise sqlite3.IntegrityError.
-    store = open_store()
-    sweep_id = nbsweep.sweep(
-        {
-            "method": "bayes",
-            "metric": {"name": "loss"},
-            "parameters": {
-                "bs": {"distribution": "q_log_uniform_values", "min": 1, "max": 64, "q": 8}
-            },
-        },
-        seed=0,
+    configs, claim, _, _ = _until_done(
+        {"bs": {"distribution": "q_log_uniform_values", "min": 1, "max": 64, "q": 8}},
+        lambda c: c["bs"],
+        limit=20,
     )
-    seen = []
-    for _ in range(20):
-        claim = claim_next_run(store, sweep_id)
-        if claim.run is None:
-            break
-        seen.append(claim.run.config["bs"])
-        _finish(store, claim.run.id, float(claim.run.config["bs"]))
+    seen = [c["bs"] for c in configs]
     assert claim.status == "done" and "every combination" in claim.reason
     assert sorted(seen) == [8, 16, 24, 32, 40, 48, 56, 64]
