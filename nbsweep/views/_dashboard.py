@@ -829,10 +829,14 @@ def _header(
 
 
 class _Publisher:
-    """The dashboard's one sending thread: a round per wake-up, at most ten a second."""
+    """The dashboard's one sending thread: a round per wake-up, at most ten a second.
+
+    ``round_`` returns whether it did its work (read the store); ``rounds`` counts those, not
+    the wake-ups that found nobody looking.
+    """
 
     def __init__(
-        self, round_: Callable[[], None], idle: Callable[[], bool] = lambda: False
+        self, round_: Callable[[], bool], idle: Callable[[], bool] = lambda: False
     ) -> None:
         self._round = round_
         self._idle = idle
@@ -862,13 +866,13 @@ class _Publisher:
         while not self._closed.is_set():
             started = time.monotonic()
             try:
-                self._round()
+                if self._round():
+                    self.rounds += 1
                 failures = 0
             except Exception:
                 failures += 1
                 if failures == 1:
                     logger.exception("the nbsweep dashboard could not update")
-            self.rounds += 1
             # Never more than ten rounds a second, however often the agent wakes us.
             rest = _MIN_INTERVAL_S - (time.monotonic() - started)
             if rest > 0 and self._closed.wait(rest):
@@ -1155,13 +1159,16 @@ class Dashboard(anywidget.AnyWidget):
         """True once every view of this dashboard is gone (its output cleared or replaced)."""
         return self._ever_viewed and not self._view_count
 
-    def _round(self) -> None:
-        """One publishing round (publisher thread): answer requests, send what changed."""
+    def _round(self) -> bool:
+        """One publishing round (publisher thread): answer requests, send what changed.
+
+        Returns False when it did nothing: the widget is closed or nobody looks.
+        """
         if self._closed():
             self._publisher.close()
-            return
+            return False
         if self._unseen():
-            return  # nobody looks: no store reads until a view appears again
+            return False  # nobody looks: no store reads until a view appears again
         requests = []
         while True:
             try:
@@ -1214,6 +1221,7 @@ class Dashboard(anywidget.AnyWidget):
         if self._handle is not None and not self._agent_ended and not self._handle.is_alive():
             self._agent_ended = True
             self._refresh_display()
+        return True
 
     def _stop(self) -> None:
         self._stop_requested = True
