@@ -157,3 +157,13 @@ export function csvCell(value) {
   const text = String(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
+
+/**
+ * A text (not numeric) CSV cell: one that a spreadsheet would run as a formula (it starts with
+ * =, +, -, @, a tab or a carriage return) gets a leading apostrophe, so it opens as text.
+ */
+export function csvText(value) {
+  if (value === null || value === undefined) return "";
+  const text = String(value);
+  return csvCell(/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
+}

@@ -238,11 +238,23 @@ class RunsTable:
         return out.getvalue()
 
 
+# A text cell starting with one of these would run as a formula in a spreadsheet.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_cell(value: Any) -> Any:
+    """A CSV cell: empty for None; text that starts like a formula gets a leading apostrophe.
+
+    Numbers are written as they are (``-0.5`` stays a number); only text (an error message, a
+    string-valued parameter) is guarded, so a config value such as ``=HYPERLINK(...)`` opens
+    in a spreadsheet as the text it is.
+    """
     if value is None:
         return ""
     if isinstance(value, dict | list | tuple):
-        return format_value(value)
+        value = format_value(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
     return value
 
 

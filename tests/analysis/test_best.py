@@ -284,3 +284,27 @@ def test_table_of_a_sweep_without_metric_has_no_metric_column(space: Space) -> N
     buffer = io.StringIO()
     table.to_csv(buffer)
     assert buffer.getvalue().splitlines()[0] == "id,state,head.dropout,lr,opt,duration_s,error"
+
+
+def test_to_csv_keeps_formula_like_text_as_text(tmp_path: Any) -> None:
+    cfg = nbsweep.validate(
+        {
+            "method": "grid",
+            "metric": {"name": "loss"},
+            "parameters": {
+                "note": {"values": ["=1+2", "@SUM(A1)", "plain"]},
+                "lr": {"value": -0.5},
+            },
+        }
+    )
+    space = Space(cfg)
+    runs = [
+        make_run(i, -0.25, config={"note": note, "lr": -0.5})
+        for i, note in enumerate(["=1+2", "@SUM(A1)", "plain"], start=1)
+    ]
+    buffer = io.StringIO()
+    runs_table(runs, space, "loss").to_csv(buffer)
+    rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert [r["note"] for r in rows] == ["'=1+2", "'@SUM(A1)", "plain"]
+    assert {r["lr"] for r in rows} == {"-0.5"}  # numbers are not touched
+    assert {r["loss"] for r in rows} == {"-0.25"}

@@ -13,7 +13,10 @@ attributes); screenshots go to ``test-artifacts/browser/``.
 
 from __future__ import annotations
 
+import csv
+import io
 import time
+from pathlib import Path
 
 import pytest
 
@@ -313,4 +316,40 @@ def test_brush_stays_in_data_units_as_other_processes_add_runs_and_stop_sweep(
     assert nbsweep.Sweep(sweep_id, store=store).state == "FINISHED"
     stop = view.root.locator("[data-testid='stop-button']")
     nbp.wait_until(lambda: not stop.is_enabled(), 10, what="a disabled stop button")
+    assert not nbp.console_errors, nbp.console_errors
+
+
+def test_csv_export_from_the_page_keeps_formula_like_text_as_text(
+    lab_server, open_notebook, dashboard_view
+):
+    config = {
+        "method": "grid",
+        "metric": {"name": "loss"},
+        "parameters": {"note": {"values": ["=1+2", "plain"]}, "shift": {"value": -0.5}},
+    }
+    sweep_id = nbsweep.sweep(config, store=lab_server.store, seed=0)
+
+    def train():
+        run = nbsweep.init()
+        run.log({"loss": run.config.shift - (run.config.note == "plain")})
+
+    nbsweep.agent(
+        sweep_id,
+        function=train,
+        store=lab_server.store,
+        background=False,
+        display=False,
+        verbose=False,
+    )
+    cells = [f"import nbsweep\nnbsweep.Sweep({sweep_id!r}).dashboard()"]
+    nbp = open_notebook(lab_server, "csv.ipynb", cells)
+    nbp.run_and_wait(0, timeout=60)
+    view = dashboard_view(nbp, 0)
+    view.wait_ready(timeout=30)
+    with nbp.page.expect_download() as info:
+        view.root.locator("[data-testid='export-csv']").click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert sorted(r["note"] for r in rows) == ["'=1+2", "plain"], text
+    assert sorted(float(r["loss"]) for r in rows) == [-1.5, -0.5], text
     assert not nbp.console_errors, nbp.console_errors

@@ -3,7 +3,7 @@
 
 import { STATE_NAMES } from "../decode.js";
 import { formatNumber, formatPrecise6 } from "../scales.js";
-import { button, csvCell, download, fill, frameThrottle, h, panel } from "../dom.js";
+import { button, csvCell, csvText, download, fill, frameThrottle, h, panel } from "../dom.js";
 
 // Limitation: the table renders 100 rows at a time ("Show more" adds 100), sorted over all
 // runs in the brush; CSV export has them all.
@@ -271,8 +271,9 @@ export function createTableView(container, ctx) {
     const rows = sortedRows(cols);
     const header = cols.map((c) => (c.key === "duration" ? "duration_s" : c.key === "metric" ? c.label : c.label));
     header.push("started_at", "finished_at");
-    const lines = [header.map(csvCell).join(",")];
+    const lines = [header.map(csvText).join(",")];
     for (const r of rows) {
+      // Numbers go out as they are; text cells are kept from running as spreadsheet formulas.
       const cells = cols.map((c) => {
         if (c.key === "duration") return Number.isFinite(store.duration(r)) ? store.duration(r).toFixed(3) : "";
         if (c.key === "metric") return store.nonfinite[r] ? "nan" : Number.isFinite(store.metric[r]) ? String(store.metric[r]) : "";
@@ -280,10 +281,10 @@ export function createTableView(container, ctx) {
           const v = c.value(r);
           return Number.isFinite(v) ? String(v) : "";
         }
-        return c.text(r);
+        return csvText(c.text(r));
       });
-      cells.push(isoTime(store.started[r]), isoTime(store.finished[r]));
-      lines.push(cells.map(csvCell).join(","));
+      cells.push(csvCell(isoTime(store.started[r])), csvCell(isoTime(store.finished[r])));
+      lines.push(cells.join(","));
     }
     download(`nbsweep-${ctx.model.get("sweep_id")}-runs.csv`, new Blob([`${lines.join("\n")}\n`], { type: "text/csv" }));
   }
