@@ -15,7 +15,6 @@ of the space instead, or ends the sweep when no point is free.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import random
 import threading
@@ -242,27 +241,6 @@ def _why_done(config: SweepConfig, runs: list[RunRecord]) -> str:
     return ""
 
 
-def _point_values(space: Space) -> list[Sequence[Any]] | None:
-    """Every value of each parameter, in the space's order; None when one has no end.
-
-    Grid parameters list their grid values; the other finite ones (bounded log and beta q
-    forms) the values of their lattice, as model-based search sees them.
-    """
-    out: list[Sequence[Any]] = []
-    for p in space.params:
-        dist = p.distribution
-        if dist.grid_ok:
-            out.append(dist.grid_values())
-        elif dist.is_constant:
-            out.append([dist.sample(0.0)])
-        else:
-            encoding = dist.encoding()
-            if encoding.kind != "discrete" or encoding.levels is None:
-                return None
-            out.append([dist.decode(float(u)) for u in encoding.levels])
-    return out
-
-
 def _free_point(
     space: Space, runs: Sequence[RunRecord], rng: random.Random
 ) -> dict[str, Any] | None:
@@ -272,31 +250,18 @@ def _free_point(
     random draws stands in, and None means that none of them was free.
     """
     used = {run.grid_key for run in runs if run.grid_key is not None}
-    values = _point_values(space)
+    values = space.finite_values()
     if values is None:
         for _ in range(_FREE_POINT_DRAWS):
             point = space.sample(rng)
             if space.point_key(point) not in used:
                 return point
         return None
-    # Distinct indices are distinct points, so at most len(used) + 1 indices are looked at.
-    for index in range(math.prod(len(options) for options in values)):
-        point = _point_at(space, values, index)
-        if space.point_key(point) not in used:
-            return point
-    return None
-
-
-def _point_at(space: Space, values: Sequence[Sequence[Any]], index: int) -> dict[str, Any]:
-    """The point at ``index`` of the product of ``values``; the last parameter changes fastest."""
-    point: dict[str, Any] = {}
-    for p, options in zip(reversed(space.params), reversed(values), strict=True):
-        index, digit = divmod(index, len(options))
-        point[p.name] = options[digit]
-    return {p.name: point[p.name] for p in space.params}
+    # Distinct points have distinct keys, so at most len(used) + 1 points are looked at.
+    return next((p for p in space.points(values) if space.point_key(p) not in used), None)
 
 
 def _no_free_point_reason(space: Space) -> str:
-    if _point_values(space) is None:
+    if space.finite_values() is None:
         return f"no point that no run has was found in {_FREE_POINT_DRAWS} random draws"
     return "every combination of the space has run"

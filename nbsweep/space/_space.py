@@ -135,12 +135,41 @@ class Space:
 
     def grid_point(self, index: int) -> dict[str, Any]:
         """The grid point at ``index`` (0-based); the last parameter changes fastest."""
-        values = self._grid()
+        return self._point_at(self._grid(), index)
+
+    def finite_values(self) -> list[Sequence[Any]] | None:
+        """Every value of each parameter, or None when some parameter has no end.
+
+        Grid parameters give their grid values; the other finite ones (bounded log and beta
+        ``q_`` forms, which grid search refuses) the values of their lattice, as model-based
+        search sees them.
+        """
+        out: list[Sequence[Any]] = []
+        for p in self.params:
+            dist = p.distribution
+            if dist.grid_ok:
+                out.append(dist.grid_values())
+            elif dist.is_constant:
+                out.append([dist.sample(0.0)])
+            else:
+                encoding = dist.encoding()
+                if encoding.kind != "discrete" or encoding.levels is None:
+                    return None
+                out.append([dist.decode(float(u)) for u in encoding.levels])
+        return out
+
+    def _point_at(self, values: Sequence[Sequence[Any]], index: int) -> dict[str, Any]:
+        """Point ``index`` of the product of ``values``; the last parameter changes fastest."""
         point: dict[str, Any] = {}
         for p, options in zip(reversed(self.params), reversed(values), strict=True):
             index, digit = divmod(index, len(options))
             point[p.name] = options[digit]
         return {p.name: point[p.name] for p in self.params}
+
+    def points(self, values: Sequence[Sequence[Any]]) -> Iterator[dict[str, Any]]:
+        """Every point of the product of ``values`` (from :meth:`finite_values`), in order."""
+        for index in range(math.prod(len(options) for options in values)):
+            yield self._point_at(values, index)
 
     def point_key(self, flat: Mapping[str, Any]) -> str:
         """A key equal for configs that are the same point (``2`` and ``2.0`` included)."""
