@@ -27,7 +27,7 @@ import numpy as np
 
 from nbsweep.config import SweepConfig
 from nbsweep.search._base import Proposal
-from nbsweep.search._gp import Dim, GPState, propose
+from nbsweep.search._gp import Dim, GPState, _row_keys, propose
 from nbsweep.space import Space
 from nbsweep.store import RunRecord
 
@@ -258,11 +258,10 @@ def _untried_draw(space: Space, tried: np.ndarray, rng: random.Random) -> dict[s
     Draws follow the parameters' distributions, so values far out in an unbounded tail are
     rarely drawn: None means that what is left of the space has little probability.
     """
-    # Adding 0.0 turns -0.0 into 0.0 so that equal points give equal bytes.
-    taken = {row.tobytes() for row in np.ascontiguousarray(tried + 0.0, dtype=np.float64)}
+    taken = set(_row_keys(tried))
     for _ in range(_RANDOM_DRAWS):
         flat = space.sample(rng)
         x = space.encode(flat)
-        if x is not None and (x + 0.0).astype(np.float64).tobytes() not in taken:
+        if x is not None and _row_keys(x[None, :])[0] not in taken:
             return flat
     return None
