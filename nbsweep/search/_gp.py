@@ -9,8 +9,10 @@ Everything here works on plain arrays. Points are encoded per dimension as
 :func:`propose` returns points of a scrambled Sobol sequence until ``n_startup`` observations
 exist, then fits an exact GP (Matérn-5/2 with ARD, Hamming distance on categorical dimensions)
 to the standardised, Box-Cox-warped objective and maximises log expected improvement (LogEI)
-by multi-start L-BFGS and coordinate sweeps. Pending evaluations are handled with the Kriging
-believer heuristic. The module is pure: no I/O,
+by multi-start L-BFGS and coordinate sweeps. While the model holds at most ``_BIG_MODEL``
+rows, EI is averaged over several lengthscale settings drawn around the fitted ones, since a
+few dozen observations leave the lengthscales poorly determined. Pending evaluations are
+handled with the Kriging believer heuristic. The module is pure: no I/O,
 no global state apart from a lazily created BLAS thread controller, and all randomness comes
 from the caller's :class:`numpy.random.Generator`.
 
@@ -26,6 +28,9 @@ References
   parallelize optimization".
 * Output warping: Cowen-Rivers et al. 2022, "HEBO: pushing the limits of sample-efficient
   hyperparameter optimisation", arXiv 2012.03826.
+* Averaging the acquisition over GP hyperparameters: Snoek, Larochelle & Adams 2012,
+  "Practical Bayesian optimization of machine learning algorithms" (they sample by MCMC; here
+  the draws come from a Laplace approximation at the MAP fit, MacKay 1992).
 """
 
 from __future__ import annotations
@@ -95,6 +100,9 @@ _WARP_LAMBDA_BOUNDS = (-1.0, 2.0)  # the Box-Cox exponent; wider let a few seeds
 _N_INCUMBENTS = 5
 _PERTURB_PER_INCUMBENT = 32
 _BIG_MODEL = 128  # above this many model rows the acquisition search is cut to fit 30 ms
+_N_HYPER = 8  # GPs whose EI is averaged while the model is small: the MAP fit and 7 draws
+_HYPER_MIN_CURVATURE = 0.25  # caps a draw's spread at 2 (sd) in any log ARD weight direction
+_HYPER_FD_STEP = 1e-3  # finite-difference step for the Hessian of the log posterior
 _N_STARTS = 10
 _N_STARTS_BIG = 6
 _ACQ_MAXITER = 100
@@ -835,6 +843,150 @@ def _build_posterior(
     return _Posterior(X=Xa, alpha=alpha, linv=linv, w=w, amp=amp, best=best, space=space)
 
 
+class _Ensemble:
+    """EI averaged over GPs that differ only in their ARD weights, evaluated as one batch.
+
+    A single MAP fit can be confidently wrong while data are few: on Hartmann6 a search that
+    settled in a local optimum typically had lengthscales of about 4 on two dimensions, so the
+    model saw nothing to gain along them. Averaging EI over plausible lengthscales (the
+    integrated acquisition of Snoek et al. 2012) keeps some value on such directions. The
+    members share the amplitude and noise of the MAP fit; ``w`` (the MAP member's weights) is
+    what the acquisition search uses to precondition its steps.
+    """
+
+    def __init__(self, members: Sequence[_Posterior]) -> None:
+        first = members[0]
+        self.space, self.X, self.w, self.amp = first.space, first.X, first.w, first.amp
+        self.size = len(members)
+        self.W = np.stack([m.w for m in members])  # (K, d)
+        self.alpha = np.stack([m.alpha for m in members])  # (K, m)
+        self.linv = np.stack([m.linv for m in members])  # (K, m, m)
+        self.linv_t = np.ascontiguousarray(np.swapaxes(self.linv, 1, 2))
+        self.best = np.array([m.best for m in members])[:, None]  # believed incumbents
+        num = self.space.num_idx
+        self.scale = np.sqrt(self.W[:, num])
+        self.Xs = self.X[None, :, num] * self.scale[:, None, :]
+        self.Xs_t = np.ascontiguousarray(np.swapaxes(self.Xs, 1, 2))
+        self.xx = np.einsum("knp,knp->kn", self.Xs, self.Xs)
+
+    def _r2(self, Z: FloatArray) -> FloatArray:
+        """Weighted squared distances ``(K, z, m)``, the batched form of :func:`_cross_r2`."""
+        Zs = Z[None, :, self.space.num_idx] * self.scale[:, None, :]
+        r2: FloatArray = np.einsum("kzp,kzp->kz", Zs, Zs)[:, :, None] + self.xx[:, None, :]
+        r2 -= 2.0 * np.matmul(Zs, self.Xs_t)
+        np.maximum(r2, 0.0, out=r2)
+        for j in self.space.cat_idx:
+            r2 += self.W[:, j, None, None] * (Z[None, :, j, None] != self.X[None, None, :, j])
+        return r2
+
+    def _mean_var(self, k: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
+        mu = np.einsum("kzm,km->kz", k, self.alpha)
+        v = np.matmul(k, self.linv_t)
+        var = self.amp - np.einsum("kzm,kzm->kz", v, v)
+        floor = _VAR_FLOOR * self.amp
+        floored = var < floor
+        return mu, np.maximum(var, floor), v, floored
+
+    def _average(self, lei: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """``log(mean_k EI_k)`` and each member's share of the sum, from ``(K, z)`` LogEIs."""
+        top = np.max(lei, axis=0)
+        top = np.where(np.isfinite(top), top, 0.0)
+        weight = np.exp(lei - top)
+        total = weight.sum(axis=0)
+        return top + np.log(total) - math.log(self.size), weight / total
+
+    def log_ei(self, Z: FloatArray) -> FloatArray:
+        """Return the log of the members' mean EI at the rows of ``Z``, in chunks."""
+        out = np.empty(Z.shape[0])
+        step = max(1, _SCORE_CHUNK // self.size)
+        for s in range(0, Z.shape[0], step):
+            k = _matern52_value(self._r2(Z[s : s + step]), self.amp)
+            mu, var, _, _ = self._mean_var(k)
+            sigma = np.sqrt(var)
+            out[s : s + step] = self._average(np.log(sigma) + _log_h((self.best - mu) / sigma))[0]
+        return out
+
+    def log_ei_grad(self, Z: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Return the mean-EI LogEI and its gradient (see :meth:`_Posterior.log_ei_grad`).
+
+        ``d log(mean EI) = sum_k share_k d log EI_k``, so each member's LogEI gradient terms
+        are weighted by its share of the EI sum before the shared contraction.
+        """
+        k, dk_dr2 = _matern52(self._r2(Z), self.amp)
+        mu, var, v, floored = self._mean_var(k)
+        sigma = np.sqrt(var)
+        u = (self.best - mu) / sigma
+        logh = _log_h(u)
+        lei, share = self._average(np.log(sigma) + logh)
+        g_mu = -np.exp(scipy.special.log_ndtr(u) - logh) / sigma * share
+        g_sigma = np.exp(-0.5 * u * u - 0.5 * _LOG_2PI - logh) / sigma * share
+        g_sigma[floored] = 0.0
+        beta = np.matmul(v, self.linv)  # K^{-1} k per member
+        coef = g_mu[:, :, None] * self.alpha[:, None, :] - (g_sigma / sigma)[:, :, None] * beta
+        coef *= dk_dr2
+        grad = np.zeros_like(Z)
+        num = self.space.num_idx
+        if num.size:
+            lin = Z[None, :, num] * coef.sum(axis=2)[:, :, None] - np.matmul(coef, self.X[:, num])
+            grad[:, num] = 2.0 * np.einsum("kp,kzp->zp", self.W[:, num], lin)
+        return lei, grad
+
+
+def _hyperparameter_draws(
+    delta: FloatArray, z: FloatArray, theta: FloatArray, rng: np.random.Generator, count: int
+) -> list[FloatArray]:
+    """``count`` draws of the log ARD weights from a Laplace approximation at ``theta``.
+
+    The Hessian of the negative log posterior in the log weights comes from forward differences
+    of its analytic gradient. Its eigenvalues are floored at ``_HYPER_MIN_CURVATURE``, so flat or
+    non-convex directions (a weight against its bound, a dimension the data do not inform) get
+    a spread of at most 2 in log weight rather than an unbounded one. Amplitude and noise stay
+    at ``theta``'s values.
+    """
+    d = delta.shape[-1]
+    g0 = _neg_log_posterior(theta, delta, z)[1][:d]
+    H = np.empty((d, d))
+    for j in range(d):
+        step = theta.copy()
+        step[j] += _HYPER_FD_STEP
+        H[:, j] = (_neg_log_posterior(step, delta, z)[1][:d] - g0) / _HYPER_FD_STEP
+    curv, vecs = np.linalg.eigh(0.5 * (H + H.T))
+    sd = 1.0 / np.sqrt(np.maximum(curv, _HYPER_MIN_CURVATURE))
+    draws = []
+    for _ in range(count):
+        t = theta.copy()
+        t[:d] += vecs @ (sd * rng.standard_normal(d))
+        draws.append(_clip_theta(t))
+    return draws
+
+
+def _build_ensemble(
+    X: FloatArray,
+    z: FloatArray,
+    theta: FloatArray,
+    space: _Space,
+    pending: FloatArray,
+    rng: np.random.Generator,
+) -> _Posterior | _Ensemble:
+    """The MAP posterior plus ``_N_HYPER - 1`` drawn ones; the MAP alone if the draws fail."""
+    first = _build_posterior(X, z, theta, space, pending)
+    try:
+        draws = _hyperparameter_draws(_delta_tensor(X, space), z, theta, rng, _N_HYPER - 1)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        logger.debug("no hyperparameter draws, using the MAP fit alone: %s", exc)
+        return first
+    members = [first]
+    for t in draws:
+        try:
+            members.append(_build_posterior(X, z, t, space, pending))
+        except np.linalg.LinAlgError as exc:
+            logger.debug("dropping a hyperparameter draw: %s", exc)
+    return _Ensemble(members) if len(members) > 1 else first
+
+
+_Acquisition = _Posterior | _Ensemble
+
+
 # =============================================================================================
 # Points to avoid
 # =============================================================================================
@@ -1069,7 +1221,7 @@ def _batched_lbfgsb(
     return x
 
 
-def _lbfgs_continuous(post: _Posterior, starts: FloatArray, maxiter: int) -> FloatArray:
+def _lbfgs_continuous(post: _Acquisition, starts: FloatArray, maxiter: int) -> FloatArray:
     """Maximise LogEI over the continuous columns, one independent run per start.
 
     The runs work in coordinates divided by the ARD lengthscales (``u_j = x_j sqrt(w_j)``),
@@ -1108,7 +1260,7 @@ def _sweep_choices(space: _Space, j: int, current: FloatArray) -> IntArray:
 
 
 def _coordinate_sweep(
-    post: _Posterior, xs: FloatArray, blocked: Callable[[FloatArray], BoolArray]
+    post: _Acquisition, xs: FloatArray, blocked: Callable[[FloatArray], BoolArray]
 ) -> tuple[FloatArray, bool]:
     """One exhaustive pass over each discrete/categorical dim, batched over starts."""
     space = post.space
@@ -1149,7 +1301,7 @@ def _top_unblocked(
 
 
 def _optimise_acquisition(
-    post: _Posterior,
+    post: _Acquisition,
     rng: np.random.Generator,
     incumbents: FloatArray,
     blocked: Callable[[FloatArray], BoolArray],
@@ -1355,14 +1507,23 @@ def _model_proposal(
         warm = usable._theta() if usable is not None else None
         theta, status = _fit_hyperparameters(_delta_tensor(Xm, space), zm, warm)
         new_state = _state_for(theta, space, data.X.shape[0], status)
-    post = _build_posterior(Xm, zm, theta, space, data.pending[-_MAX_PENDING_MODEL:])
+    pending = data.pending[-_MAX_PENDING_MODEL:]
     if free is not None:
-        # Limitation: scoring the whole remaining grid is linear in its size (~0.1 s at 20,000).
+        # Limitation: scoring the whole remaining grid is linear in its size (~0.1 s at 20,000),
+        # which is why finite spaces score with the MAP fit alone, never the ensemble.
+        post = _build_posterior(Xm, zm, theta, space, pending)
         x, lei = _top_unblocked(free, post.log_ei(free), blocked)
+        gps = 1
     else:
+        acq: _Acquisition
+        if idx.size <= _BIG_MODEL:
+            acq = _build_ensemble(Xm, zm, theta, space, pending, rng)
+        else:  # lengthscales are well determined by now, and each member costs a full search
+            acq = _build_posterior(Xm, zm, theta, space, pending)
+        gps = acq.size if isinstance(acq, _Ensemble) else 1
         incumbents = Xm[np.argsort(zm, kind="stable")[:_N_INCUMBENTS]]
-        x, lei = _optimise_acquisition(post, rng, incumbents, blocked, int(idx.size))
-    extra = {"n_obs": int(data.X.shape[0]), "n_model": int(idx.size), "fit": status}
+        x, lei = _optimise_acquisition(acq, rng, incumbents, blocked, int(idx.size))
+    extra = {"n_obs": int(data.X.shape[0]), "n_model": int(idx.size), "fit": status, "gps": gps}
     if x is None:  # every scored candidate was blocked: only plausible in a nearly full space
         x = _random_point(space, rng, blocked, free)
         phase = "fallback" if x is not None else "exhausted"

@@ -153,6 +153,73 @@ def test_log_ei_gradient_matches_finite_differences(with_pending):
     assert np.all(grad[:, space.cat_idx] == 0.0)
 
 
+def _ensemble_problem():
+    _, space, X, y = _mixed_problem(3)
+    z = _gp._standardise(y)
+    rng = np.random.default_rng(11)
+    thetas = [
+        np.concatenate([rng.normal(0.5, 1.0, 4), [0.3, math.log(1e-3)]]) for _ in range(4)
+    ]
+    pending = space.snap(X[:3] + 0.02)
+    members = [_gp._build_posterior(X, z, t, space, pending) for t in thetas]
+    Z = space.from_unit(np.random.default_rng(7).random((40, 4)))
+    Z = np.vstack([Z, space.snap(X[:2] + 0.05)])
+    return space, members, Z
+
+
+def test_ensemble_scores_the_log_of_the_members_mean_ei():
+    _, members, Z = _ensemble_problem()
+    ens = _gp._Ensemble(members)
+    each = np.stack([m.log_ei(Z) for m in members])
+    expected = scipy.special.logsumexp(each, axis=0) - math.log(len(members))
+    np.testing.assert_allclose(ens.log_ei(Z), expected, rtol=1e-10, atol=1e-10)
+    # The average sits between the most and the least hopeful member, point by point.
+    assert np.all(ens.log_ei(Z) <= each.max(axis=0) + 1e-12)
+    assert np.all(ens.log_ei(Z) >= each.min(axis=0) - 1e-12)
+
+
+def test_ensemble_gradient_matches_finite_differences():
+    space, members, Z = _ensemble_problem()
+    ens = _gp._Ensemble(members)
+    lei, grad = ens.log_ei_grad(Z)
+    np.testing.assert_allclose(lei, ens.log_ei(Z), rtol=1e-10, atol=1e-10)
+    h = 1e-6
+    for j in space.cont_idx:
+        e = np.zeros(4)
+        e[j] = h
+        fd = (ens.log_ei(Z + e) - ens.log_ei(Z - e)) / (2 * h)
+        np.testing.assert_allclose(grad[:, j], fd, rtol=1e-4, atol=1e-5)
+    assert np.all(grad[:, space.cat_idx] == 0.0)
+
+
+def test_hyperparameter_draws_spread_most_where_the_data_say_least():
+    """An input the objective ignores gets widely spread weights; a decisive one, narrow."""
+    rng = np.random.default_rng(0)
+    space = _gp._Space.from_dims([CONT, CONT])
+    X = rng.random((40, 2))
+    z = _gp._standardise(np.sin(6.0 * X[:, 0]))
+    delta = _gp._delta_tensor(X, space)
+    theta, _ = _gp._fit_hyperparameters(delta, z, None)
+    draws = np.array(_gp._hyperparameter_draws(delta, z, theta, np.random.default_rng(1), 400))
+    np.testing.assert_array_equal(draws[:, 2:], np.broadcast_to(theta[2:], (400, 2)))
+    spread = draws[:, :2].std(axis=0)
+    assert spread[0] < 0.5 * spread[1]
+    assert spread[1] <= 2.0 * 1.15  # the curvature floor caps one sd at 2 in log weight
+    again = _gp._hyperparameter_draws(delta, z, theta, np.random.default_rng(1), 400)
+    np.testing.assert_array_equal(draws, np.array(again))
+
+
+def test_small_models_average_several_gps_and_large_ones_use_the_fit_alone():
+    dims, _, X, y = _mixed_problem(0, n=40)
+    small = propose(X, y, dims, np.random.default_rng(3))
+    assert small.info["phase"] == "model"
+    assert small.info["gps"] == _gp._N_HYPER
+    dims, _, X, y = _mixed_problem(0, n=_gp._BIG_MODEL + 1)
+    large = propose(X, y, dims, np.random.default_rng(3))
+    assert large.info["phase"] == "model"
+    assert large.info["gps"] == 1
+
+
 def test_log_ei_gradient_far_from_incumbent_is_finite():
     """Where EI underflows to 0 the LogEI gradient must still point somewhere useful."""
     X = np.array([[0.0], [0.05], [0.1]])
