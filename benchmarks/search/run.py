@@ -9,12 +9,13 @@ What it measures
 ----------------
 Quality
     Every method runs ``--trials`` (100) trials on every problem of ``problems.py`` for
-    ``--seeds`` (20) seeds; the table gives the best value after 30 and after 100 trials as
+    ``--seeds`` (40) seeds; the table gives the best value after 30 and after 100 trials as
     the median over seeds and the interquartile range ``[25th, 75th percentile]``. Seeds run in
-    ``--workers`` (2) processes, each limited to one BLAS/torch thread. Twenty seeds rather
-    than ten because the medians of ten moved by more than the gaps between methods (on
-    Hartmann6 about two runs in five of every GP method settle in a local optimum, so the
-    median over ten seeds at 100 trials is close to a coin toss).
+    ``--workers`` (2) processes, each limited to one BLAS/torch thread. Forty seeds rather
+    than ten or twenty because on Hartmann6 about two searches in five of every GP method
+    settle in a local optimum: over ten seeds the median at 100 trials is close to a coin
+    toss, and over twenty, Optuna's GP median at 30 trials still ranged from -2.66 to -3.15
+    across six blocks of twenty seeds, wider than the gaps between methods.
 Latency
     Each method gets a history of N random finished runs of the mixed 6-d problem (N = 10,
     100, 300, 1000, the same runs for every method), makes one untimed warm-up proposal, then
@@ -31,7 +32,7 @@ problem has continuous parameters, which grid search refuses (as W&B's does).
 
 ``--only`` takes a comma-separated list of method names, problem names and the words
 ``quality`` and ``latency``; each group given narrows its own part. The full run takes about
-20 minutes on an idle 2-core machine (the searches are deterministic for a given seed; only the
+40 minutes on an idle 2-core machine (the searches are deterministic for a given seed; only the
 timings depend on the load). ``--quick`` is a smoke run of about 1-2 minutes (2 seeds, 30
 trials, latency at 10 and 100 runs) whose figures are not comparable with the full run's.
 ``--render JSON`` rebuilds the tables (and with ``--readme`` the README section) from a
@@ -86,7 +87,7 @@ MARK_START = "<!-- search-benchmark:start -->"
 MARK_END = "<!-- search-benchmark:end -->"
 
 FULL: dict[str, Any] = {
-    "seeds": 20,
+    "seeds": 40,
     "trials": 100,
     "checkpoints": [30, 100],
     "sizes": [10, 100, 300, 1000],
@@ -621,7 +622,7 @@ def _select(only: str | None) -> tuple[list[str], list[str], bool, bool]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a 1-2 minute smoke run")
-    parser.add_argument("--seeds", type=int, help="seeds per method and problem (20)")
+    parser.add_argument("--seeds", type=int, help="seeds per method and problem (40)")
     parser.add_argument("--trials", type=int, help="trials per search (100)")
     parser.add_argument("--only", help="comma-separated methods, problems, quality, latency")
     parser.add_argument("--workers", type=int, default=2, help="processes for the searches")
