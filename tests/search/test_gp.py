@@ -157,9 +157,7 @@ def _ensemble_problem():
     _, space, X, y = _mixed_problem(3)
     z = _gp._standardise(y)
     rng = np.random.default_rng(11)
-    thetas = [
-        np.concatenate([rng.normal(0.5, 1.0, 4), [0.3, math.log(1e-3)]]) for _ in range(4)
-    ]
+    thetas = [np.concatenate([rng.normal(0.5, 1.0, 4), [0.3, math.log(1e-3)]]) for _ in range(4)]
     pending = space.snap(X[:3] + 0.02)
     members = [_gp._build_posterior(X, z, t, space, pending) for t in thetas]
     Z = space.from_unit(np.random.default_rng(7).random((40, 4)))
