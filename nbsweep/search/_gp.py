@@ -103,6 +103,10 @@ _BIG_MODEL = 128  # above this many model rows the acquisition search is cut to 
 _N_HYPER = 8  # GPs whose EI is averaged while the model is small: the MAP fit and 7 draws
 _HYPER_MIN_CURVATURE = 0.25  # caps a draw's spread at 2 (sd) in any log ARD weight direction
 _HYPER_FD_STEP = 1e-3  # finite-difference step for the Hessian of the log posterior
+# The ensemble multiplies the acquisition search's cost by _N_HYPER, so it is kept to spaces
+# where that stays small: few parameters, and int/categorical passes that try few values.
+_HYPER_MAX_DIMS = 12
+_HYPER_MAX_SWEEP = 64  # values tried per start in one pass over all int/categorical dims
 _N_STARTS = 10
 _N_STARTS_BIG = 6
 _ACQ_MAXITER = 100
@@ -856,6 +860,8 @@ class _Ensemble:
 
     def __init__(self, members: Sequence[_Posterior]) -> None:
         first = members[0]
+        if any(m.amp != first.amp or not np.array_equal(m.X, first.X) for m in members):
+            raise ValueError("ensemble members must share their rows and amplitude")
         self.space, self.X, self.w, self.amp = first.space, first.X, first.w, first.amp
         self.size = len(members)
         self.W = np.stack([m.w for m in members])  # (K, d)
@@ -958,6 +964,22 @@ def _hyperparameter_draws(
         t[:d] += vecs @ (sd * rng.standard_normal(d))
         draws.append(_clip_theta(t))
     return draws
+
+
+def _ensemble_affordable(space: _Space) -> bool:
+    """Whether averaging over ``_N_HYPER`` GPs keeps a proposal cheap in this space.
+
+    Limitation: wider spaces (more than ``_HYPER_MAX_DIMS`` parameters, or categoricals and
+    ints whose coordinate passes try more than ``_HYPER_MAX_SWEEP`` values) use the MAP fit
+    alone, as they did before the ensemble: eight GPs there cost 0.2 s to seconds a proposal.
+    """
+    if space.d > _HYPER_MAX_DIMS:
+        return False
+    here = np.zeros(1)
+    width = sum(
+        _sweep_choices(space, int(j), here).shape[1] for j in (*space.disc_idx, *space.cat_idx)
+    )
+    return bool(width <= _HYPER_MAX_SWEEP)
 
 
 def _build_ensemble(
@@ -1516,9 +1538,9 @@ def _model_proposal(
         gps = 1
     else:
         acq: _Acquisition
-        if idx.size <= _BIG_MODEL:
+        if idx.size <= _BIG_MODEL and _ensemble_affordable(space):
             acq = _build_ensemble(Xm, zm, theta, space, pending, rng)
-        else:  # lengthscales are well determined by now, and each member costs a full search
+        else:  # lengthscales are well determined by now, or each member would cost too much
             acq = _build_posterior(Xm, zm, theta, space, pending)
         gps = acq.size if isinstance(acq, _Ensemble) else 1
         incumbents = Xm[np.argsort(zm, kind="stable")[:_N_INCUMBENTS]]

@@ -214,6 +214,54 @@ def test_small_models_average_several_gps_and_large_ones_use_the_fit_alone():
     assert large.info["gps"] == 1
 
 
+def _random_rows(dims, n, seed):
+    space = _gp._Space.from_dims(dims)
+    rng = np.random.default_rng(seed)
+    X = space.from_unit(rng.random((n, len(dims))))
+    y = np.sum((X - 0.3) ** 2, axis=1) + 0.01 * rng.standard_normal(n)
+    return X, y
+
+
+@pytest.mark.parametrize(
+    ("dims", "gps"),
+    [
+        ([CONT] * _gp._HYPER_MAX_DIMS, _gp._N_HYPER),
+        ([CONT] * (_gp._HYPER_MAX_DIMS + 1), 1),
+        ([CONT, Dim("categorical", n_choices=_gp._HYPER_MAX_SWEEP)], _gp._N_HYPER),
+        ([CONT, Dim("categorical", n_choices=_gp._HYPER_MAX_SWEEP + 1)], 1),
+        # Only categoricals, too many combinations to score them all: no numeric column at all.
+        ([Dim("categorical", n_choices=8)] * 5, _gp._N_HYPER),
+    ],
+    ids=["12-floats", "13-floats", "cat-64", "cat-65", "categoricals-only"],
+)
+def test_the_ensemble_is_kept_to_spaces_where_it_stays_cheap(dims, gps):
+    X, y = _random_rows(dims, 40, seed=1)
+    p = propose(X, y, dims, np.random.default_rng(3))
+    assert p.info["phase"] == "model"
+    assert p.info["gps"] == gps
+    _assert_valid(p.x, dims)
+
+
+def test_failed_hyperparameter_draws_leave_the_fitted_gp(monkeypatch):
+    def boom(*args, **kwargs):
+        raise np.linalg.LinAlgError("simulated")
+
+    monkeypatch.setattr(_gp, "_hyperparameter_draws", boom)
+    dims, _, X, y = _mixed_problem(0, n=40)
+    p = propose(X, y, dims, np.random.default_rng(3))
+    assert p.info["phase"] == "model"
+    assert p.info["gps"] == 1
+    _assert_valid(p.x, dims)
+
+
+def test_ensemble_members_must_share_rows_and_amplitude():
+    space, members, _ = _ensemble_problem()
+    X, z = members[0].X, np.zeros(members[0].X.shape[0])
+    louder = _gp._build_posterior(X, z, np.array([0.0] * 4 + [1.0, -6.0]), space, X[:0])
+    with pytest.raises(ValueError, match="share"):
+        _gp._Ensemble([members[0], louder])
+
+
 def test_log_ei_gradient_far_from_incumbent_is_finite():
     """Where EI underflows to 0 the LogEI gradient must still point somewhere useful."""
     X = np.array([[0.0], [0.05], [0.1]])
