@@ -11,8 +11,9 @@ exist, then fits an exact GP (Matérn-5/2 with ARD, Hamming distance on categori
 to the standardised, Box-Cox-warped objective and maximises log expected improvement (LogEI)
 by multi-start L-BFGS and coordinate sweeps. While the model holds at most ``_BIG_MODEL``
 rows, EI is averaged over several lengthscale settings drawn around the fitted ones, since a
-few dozen observations leave the lengthscales poorly determined. Pending evaluations are
-handled with the Kriging believer heuristic. The module is pure: no I/O,
+few dozen observations leave the lengthscales poorly determined (in spaces narrow enough for
+that to stay cheap). Pending evaluations are handled with the Kriging believer heuristic. The
+module is pure: no I/O,
 no global state apart from a lazily created BLAS thread controller, and all randomness comes
 from the caller's :class:`numpy.random.Generator`.
 
@@ -1544,7 +1545,14 @@ def _model_proposal(
             acq = _build_posterior(Xm, zm, theta, space, pending)
         gps = acq.size if isinstance(acq, _Ensemble) else 1
         incumbents = Xm[np.argsort(zm, kind="stable")[:_N_INCUMBENTS]]
-        x, lei = _optimise_acquisition(acq, rng, incumbents, blocked, int(idx.size))
+        try:
+            x, lei = _optimise_acquisition(acq, rng, incumbents, blocked, int(idx.size))
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+            if not isinstance(acq, _Ensemble):
+                raise
+            logger.debug("ensemble acquisition failed, using the MAP fit alone: %r", exc)
+            acq, gps = _build_posterior(Xm, zm, theta, space, pending), 1
+            x, lei = _optimise_acquisition(acq, rng, incumbents, blocked, int(idx.size))
     extra = {"n_obs": int(data.X.shape[0]), "n_model": int(idx.size), "fit": status, "gps": gps}
     if x is None:  # every scored candidate was blocked: only plausible in a nearly full space
         x = _random_point(space, rng, blocked, free)

@@ -254,6 +254,18 @@ def test_failed_hyperparameter_draws_leave_the_fitted_gp(monkeypatch):
     _assert_valid(p.x, dims)
 
 
+def test_a_failing_ensemble_search_falls_back_to_the_fitted_gp(monkeypatch):
+    def boom(self, Z):
+        raise FloatingPointError("simulated")
+
+    monkeypatch.setattr(_gp._Ensemble, "log_ei", boom)
+    dims, _, X, y = _mixed_problem(0, n=40)
+    p = propose(X, y, dims, np.random.default_rng(3))
+    assert p.info["phase"] == "model"
+    assert p.info["gps"] == 1
+    _assert_valid(p.x, dims)
+
+
 def test_ensemble_members_must_share_rows_and_amplitude():
     space, members, _ = _ensemble_problem()
     X, z = members[0].X, np.zeros(members[0].X.shape[0])
