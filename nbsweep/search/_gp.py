@@ -748,72 +748,135 @@ def _log_h(u: FloatArray) -> FloatArray:
     return out
 
 
-@dataclass
 class _Posterior:
-    """GP posterior in standardised units, with pending points believed in (Kriging believer).
+    """GP posteriors in standardised units, with pending points believed in (Kriging believer).
 
-    ``alpha`` is zero on the pending rows: believing ``y = mean`` leaves the mean unchanged and
-    only shrinks the variance, which ``linv`` (inverse Cholesky factor of the augmented kernel
-    matrix) carries.
+    Holds ``K`` GPs that share their rows, amplitude and noise and differ only in their ARD
+    weights ``W`` (``(K, d)``); the acquisition is the log of their mean EI, evaluated as one
+    batch. ``K`` is 1 for the fitted GP alone (:func:`_build_posterior`), more for the
+    average over drawn lengthscales (:meth:`average`). ``alpha`` (``(K, m)``) is zero on the
+    pending rows: believing ``y = mean`` leaves the mean unchanged and only shrinks the
+    variance, which ``linv`` (``(K, m, m)``, inverse Cholesky factors of the augmented kernel
+    matrices) carries. ``w``, the first GP's weights, is what the acquisition search uses to
+    precondition its steps.
     """
 
-    X: FloatArray
-    alpha: FloatArray
-    linv: FloatArray
-    w: FloatArray
-    amp: float
-    best: float
-    space: _Space
+    def __init__(
+        self,
+        X: FloatArray,
+        alpha: FloatArray,
+        linv: FloatArray,
+        W: FloatArray,
+        amp: float,
+        best: FloatArray,
+        space: _Space,
+    ) -> None:
+        self.space, self.X, self.amp = space, X, amp
+        self.W, self.alpha, self.linv = W, alpha, linv
+        self.w = W[0]
+        self.size = W.shape[0]
+        self.best = best  # (K,): the believed incumbent of each GP
+        self.linv_t = np.ascontiguousarray(np.swapaxes(linv, 1, 2))
+        num = space.num_idx
+        self.scale = np.sqrt(W[:, num])
+        Xs = X[None, :, num] * self.scale[:, None, :]
+        self.xx = np.einsum("knp,knp->kn", Xs, Xs)
+        self.Xs_t = np.ascontiguousarray(np.swapaxes(Xs, 1, 2))
+
+    @classmethod
+    def average(cls, members: Sequence[_Posterior]) -> _Posterior:
+        """One posterior whose acquisition is the mean EI of ``members``.
+
+        A single MAP fit can be confidently wrong while data are few: on Hartmann6 a search
+        that settled in a local optimum typically had lengthscales of about 4 on two
+        dimensions, so the model saw nothing to gain along them. Averaging EI over plausible
+        lengthscales (the integrated acquisition of Snoek et al. 2012) keeps some value on
+        such directions.
+        """
+        first = members[0]
+        if any(m.amp != first.amp or not np.array_equal(m.X, first.X) for m in members):
+            raise ValueError("ensemble members must share their rows and amplitude")
+        return cls(
+            X=first.X,
+            alpha=np.concatenate([m.alpha for m in members]),
+            linv=np.concatenate([m.linv for m in members]),
+            W=np.concatenate([m.W for m in members]),
+            amp=first.amp,
+            best=np.concatenate([m.best for m in members]),
+            space=first.space,
+        )
 
     def _r2(self, Z: FloatArray) -> FloatArray:
-        return _cross_r2(Z, self.X, self.w, self.space)
+        """Weighted squared distances ``(K, z, m)``, the batched form of :func:`_cross_r2`."""
+        Zs = Z[None, :, self.space.num_idx] * self.scale[:, None, :]
+        r2: FloatArray = np.einsum("kzp,kzp->kz", Zs, Zs)[:, :, None] + self.xx[:, None, :]
+        # Expanded form turns the work into one GEMM; clip the tiny negative round-off.
+        r2 -= 2.0 * np.matmul(Zs, self.Xs_t)
+        np.maximum(r2, 0.0, out=r2)
+        for j in self.space.cat_idx:
+            r2 += self.W[:, j, None, None] * (Z[None, :, j, None] != self.X[None, None, :, j])
+        return r2
 
     def _mean_var(self, k: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
-        mu = k @ self.alpha
-        v = k @ self.linv.T  # rows are L^{-1} k
-        var = self.amp - np.einsum("ij,ij->i", v, v)
+        mu = np.einsum("kzm,km->kz", k, self.alpha)
+        v = np.matmul(k, self.linv_t)  # rows are L^{-1} k
+        var = self.amp - np.einsum("kzm,kzm->kz", v, v)
         floor = _VAR_FLOOR * self.amp
         floored = var < floor
         return mu, np.maximum(var, floor), v, floored
 
+    def _average(self, lei: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """``log(mean_k EI_k)`` and each GP's share of the sum, from ``(K, z)`` LogEIs."""
+        top = np.max(lei, axis=0)
+        top = np.where(np.isfinite(top), top, 0.0)
+        weight = np.exp(lei - top)
+        total = weight.sum(axis=0)
+        return top + np.log(total) - math.log(self.size), weight / total
+
     def predict(self, Z: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Return the posterior mean and latent variance at the rows of ``Z``."""
+        """Return the first GP's posterior mean and latent variance at the rows of ``Z``."""
         mu, var, _, _ = self._mean_var(_matern52_value(self._r2(Z), self.amp))
-        return mu, var
+        return mu[0], var[0]
 
     def log_ei(self, Z: FloatArray) -> FloatArray:
-        """Return LogEI at the rows of ``Z``, scored in chunks to bound memory."""
+        """Return the log of the GPs' mean EI at the rows of ``Z``, in chunks to bound memory."""
         out = np.empty(Z.shape[0])
-        for s in range(0, Z.shape[0], _SCORE_CHUNK):
-            mu, var = self.predict(Z[s : s + _SCORE_CHUNK])
+        step = max(1, _SCORE_CHUNK // self.size)
+        for s in range(0, Z.shape[0], step):
+            k = _matern52_value(self._r2(Z[s : s + step]), self.amp)
+            mu, var, _, _ = self._mean_var(k)
             sigma = np.sqrt(var)
-            out[s : s + _SCORE_CHUNK] = np.log(sigma) + _log_h((self.best - mu) / sigma)
+            lei = np.log(sigma) + _log_h((self.best[:, None] - mu) / sigma)
+            out[s : s + step] = self._average(lei)[0]
         return out
 
     def log_ei_grad(self, Z: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Return LogEI and its gradient with respect to the numeric columns of ``Z``.
 
         ``d logEI/d mu = -Phi(u)/(sigma h(u))`` and ``d logEI/d sigma = phi(u)/(sigma h(u))``;
-        both ratios are formed in log space so they stay finite where EI underflows.
-        Categorical columns get a zero gradient.
+        both ratios are formed in log space so they stay finite where EI underflows. For the
+        mean of several GPs, ``d log(mean EI) = sum_k share_k d log EI_k``: each GP's terms
+        are weighted by its share of the EI sum before the shared contraction. Categorical
+        columns get a zero gradient.
         """
         k, dk_dr2 = _matern52(self._r2(Z), self.amp)
         mu, var, v, floored = self._mean_var(k)
         sigma = np.sqrt(var)
-        u = (self.best - mu) / sigma
+        u = (self.best[:, None] - mu) / sigma
         logh = _log_h(u)
-        lei = np.log(sigma) + logh
-        g_mu = -np.exp(scipy.special.log_ndtr(u) - logh) / sigma
-        g_sigma = np.exp(-0.5 * u * u - 0.5 * _LOG_2PI - logh) / sigma
+        lei, share = self._average(np.log(sigma) + logh)
+        g_mu = -np.exp(scipy.special.log_ndtr(u) - logh) / sigma * share
+        g_sigma = np.exp(-0.5 * u * u - 0.5 * _LOG_2PI - logh) / sigma * share
         g_sigma[floored] = 0.0
-        beta = v @ self.linv  # K^{-1} k, for d var / d k = -2 beta
-        coef = (g_mu[:, None] * self.alpha[None, :] - (g_sigma / sigma)[:, None] * beta) * dk_dr2
+        beta = np.matmul(v, self.linv)  # K^{-1} k, for d var / d k = -2 beta
+        coef = g_mu[:, :, None] * self.alpha[:, None, :] - (g_sigma / sigma)[:, :, None] * beta
+        coef *= dk_dr2
         grad = np.zeros_like(Z)
         num = self.space.num_idx
         if num.size:
             # d r^2 / d z_j = 2 w_j (z_j - x_j) for every training row x.
-            lin = Z[:, num] * coef.sum(axis=1)[:, None] - coef @ self.X[:, num]
-            grad[:, num] = 2.0 * self.w[num] * lin
+            lin = Z[None, :, num] * coef.sum(axis=2)[:, :, None] - np.matmul(coef, self.X[:, num])
+            grad[:, num] = 2.0 * np.einsum("kp,kzp->zp", self.W[:, num], lin)
         return lei, grad
 
 
@@ -845,98 +908,15 @@ def _build_posterior(
     linv = scipy.linalg.solve_triangular(L, np.eye(m), lower=True, check_finite=False)
     if not (np.all(np.isfinite(alpha)) and np.all(np.isfinite(linv))):
         raise np.linalg.LinAlgError("posterior factor is not finite")
-    return _Posterior(X=Xa, alpha=alpha, linv=linv, w=w, amp=amp, best=best, space=space)
-
-
-class _Ensemble:
-    """EI averaged over GPs that differ only in their ARD weights, evaluated as one batch.
-
-    A single MAP fit can be confidently wrong while data are few: on Hartmann6 a search that
-    settled in a local optimum typically had lengthscales of about 4 on two dimensions, so the
-    model saw nothing to gain along them. Averaging EI over plausible lengthscales (the
-    integrated acquisition of Snoek et al. 2012) keeps some value on such directions. The
-    members share the amplitude and noise of the MAP fit; ``w`` (the MAP member's weights) is
-    what the acquisition search uses to precondition its steps.
-    """
-
-    def __init__(self, members: Sequence[_Posterior]) -> None:
-        first = members[0]
-        if any(m.amp != first.amp or not np.array_equal(m.X, first.X) for m in members):
-            raise ValueError("ensemble members must share their rows and amplitude")
-        self.space, self.X, self.w, self.amp = first.space, first.X, first.w, first.amp
-        self.size = len(members)
-        self.W = np.stack([m.w for m in members])  # (K, d)
-        self.alpha = np.stack([m.alpha for m in members])  # (K, m)
-        self.linv = np.stack([m.linv for m in members])  # (K, m, m)
-        self.linv_t = np.ascontiguousarray(np.swapaxes(self.linv, 1, 2))
-        self.best = np.array([m.best for m in members])[:, None]  # believed incumbents
-        num = self.space.num_idx
-        self.scale = np.sqrt(self.W[:, num])
-        self.Xs = self.X[None, :, num] * self.scale[:, None, :]
-        self.Xs_t = np.ascontiguousarray(np.swapaxes(self.Xs, 1, 2))
-        self.xx = np.einsum("knp,knp->kn", self.Xs, self.Xs)
-
-    def _r2(self, Z: FloatArray) -> FloatArray:
-        """Weighted squared distances ``(K, z, m)``, the batched form of :func:`_cross_r2`."""
-        Zs = Z[None, :, self.space.num_idx] * self.scale[:, None, :]
-        r2: FloatArray = np.einsum("kzp,kzp->kz", Zs, Zs)[:, :, None] + self.xx[:, None, :]
-        r2 -= 2.0 * np.matmul(Zs, self.Xs_t)
-        np.maximum(r2, 0.0, out=r2)
-        for j in self.space.cat_idx:
-            r2 += self.W[:, j, None, None] * (Z[None, :, j, None] != self.X[None, None, :, j])
-        return r2
-
-    def _mean_var(self, k: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
-        mu = np.einsum("kzm,km->kz", k, self.alpha)
-        v = np.matmul(k, self.linv_t)
-        var = self.amp - np.einsum("kzm,kzm->kz", v, v)
-        floor = _VAR_FLOOR * self.amp
-        floored = var < floor
-        return mu, np.maximum(var, floor), v, floored
-
-    def _average(self, lei: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """``log(mean_k EI_k)`` and each member's share of the sum, from ``(K, z)`` LogEIs."""
-        top = np.max(lei, axis=0)
-        top = np.where(np.isfinite(top), top, 0.0)
-        weight = np.exp(lei - top)
-        total = weight.sum(axis=0)
-        return top + np.log(total) - math.log(self.size), weight / total
-
-    def log_ei(self, Z: FloatArray) -> FloatArray:
-        """Return the log of the members' mean EI at the rows of ``Z``, in chunks."""
-        out = np.empty(Z.shape[0])
-        step = max(1, _SCORE_CHUNK // self.size)
-        for s in range(0, Z.shape[0], step):
-            k = _matern52_value(self._r2(Z[s : s + step]), self.amp)
-            mu, var, _, _ = self._mean_var(k)
-            sigma = np.sqrt(var)
-            out[s : s + step] = self._average(np.log(sigma) + _log_h((self.best - mu) / sigma))[0]
-        return out
-
-    def log_ei_grad(self, Z: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Return the mean-EI LogEI and its gradient (see :meth:`_Posterior.log_ei_grad`).
-
-        ``d log(mean EI) = sum_k share_k d log EI_k``, so each member's LogEI gradient terms
-        are weighted by its share of the EI sum before the shared contraction.
-        """
-        k, dk_dr2 = _matern52(self._r2(Z), self.amp)
-        mu, var, v, floored = self._mean_var(k)
-        sigma = np.sqrt(var)
-        u = (self.best - mu) / sigma
-        logh = _log_h(u)
-        lei, share = self._average(np.log(sigma) + logh)
-        g_mu = -np.exp(scipy.special.log_ndtr(u) - logh) / sigma * share
-        g_sigma = np.exp(-0.5 * u * u - 0.5 * _LOG_2PI - logh) / sigma * share
-        g_sigma[floored] = 0.0
-        beta = np.matmul(v, self.linv)  # K^{-1} k per member
-        coef = g_mu[:, :, None] * self.alpha[:, None, :] - (g_sigma / sigma)[:, :, None] * beta
-        coef *= dk_dr2
-        grad = np.zeros_like(Z)
-        num = self.space.num_idx
-        if num.size:
-            lin = Z[None, :, num] * coef.sum(axis=2)[:, :, None] - np.matmul(coef, self.X[:, num])
-            grad[:, num] = 2.0 * np.einsum("kp,kzp->zp", self.W[:, num], lin)
-        return lei, grad
+    return _Posterior(
+        X=Xa,
+        alpha=alpha[None, :],
+        linv=linv[None, :, :],
+        W=w[None, :],
+        amp=amp,
+        best=np.array([best]),
+        space=space,
+    )
 
 
 def _hyperparameter_draws(
@@ -990,11 +970,15 @@ def _build_ensemble(
     space: _Space,
     pending: FloatArray,
     rng: np.random.Generator,
-) -> _Posterior | _Ensemble:
-    """The MAP posterior plus ``_N_HYPER - 1`` drawn ones; the MAP alone if the draws fail."""
+    delta: FloatArray,
+) -> _Posterior:
+    """The MAP posterior averaged with ``_N_HYPER - 1`` drawn ones; alone if the draws fail.
+
+    ``delta`` is :func:`_delta_tensor` of ``X``.
+    """
     first = _build_posterior(X, z, theta, space, pending)
     try:
-        draws = _hyperparameter_draws(_delta_tensor(X, space), z, theta, rng, _N_HYPER - 1)
+        draws = _hyperparameter_draws(delta, z, theta, rng, _N_HYPER - 1)
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         logger.debug("no hyperparameter draws, using the MAP fit alone: %s", exc)
         return first
@@ -1004,10 +988,7 @@ def _build_ensemble(
             members.append(_build_posterior(X, z, t, space, pending))
         except np.linalg.LinAlgError as exc:
             logger.debug("dropping a hyperparameter draw: %s", exc)
-    return _Ensemble(members) if len(members) > 1 else first
-
-
-_Acquisition = _Posterior | _Ensemble
+    return _Posterior.average(members) if len(members) > 1 else first
 
 
 # =============================================================================================
@@ -1244,7 +1225,7 @@ def _batched_lbfgsb(
     return x
 
 
-def _lbfgs_continuous(post: _Acquisition, starts: FloatArray, maxiter: int) -> FloatArray:
+def _lbfgs_continuous(post: _Posterior, starts: FloatArray, maxiter: int) -> FloatArray:
     """Maximise LogEI over the continuous columns, one independent run per start.
 
     The runs work in coordinates divided by the ARD lengthscales (``u_j = x_j sqrt(w_j)``),
@@ -1283,7 +1264,7 @@ def _sweep_choices(space: _Space, j: int, current: FloatArray) -> IntArray:
 
 
 def _coordinate_sweep(
-    post: _Acquisition, xs: FloatArray, blocked: Callable[[FloatArray], BoolArray]
+    post: _Posterior, xs: FloatArray, blocked: Callable[[FloatArray], BoolArray]
 ) -> tuple[FloatArray, bool]:
     """One exhaustive pass over each discrete/categorical dim, batched over starts."""
     space = post.space
@@ -1324,7 +1305,7 @@ def _top_unblocked(
 
 
 def _optimise_acquisition(
-    post: _Acquisition,
+    post: _Posterior,
     rng: np.random.Generator,
     incumbents: FloatArray,
     blocked: Callable[[FloatArray], BoolArray],
@@ -1523,12 +1504,14 @@ def _model_proposal(
     idx = _select_subset(data.y, rng)
     Xm, zm = data.X[idx], z[idx]
     usable = state if _compatible(state, space) else None
+    delta = None  # the fit and the hyperparameter draws share it
     if usable is not None and not refit:
         theta, status = _clip_theta(usable._theta()), "kept"
         new_state = usable
     else:
         warm = usable._theta() if usable is not None else None
-        theta, status = _fit_hyperparameters(_delta_tensor(Xm, space), zm, warm)
+        delta = _delta_tensor(Xm, space)
+        theta, status = _fit_hyperparameters(delta, zm, warm)
         new_state = _state_for(theta, space, data.X.shape[0], status)
     pending = data.pending[-_MAX_PENDING_MODEL:]
     if free is not None:
@@ -1538,17 +1521,18 @@ def _model_proposal(
         x, lei = _top_unblocked(free, post.log_ei(free), blocked)
         gps = 1
     else:
-        acq: _Acquisition
         if idx.size <= _BIG_MODEL and _ensemble_affordable(space):
-            acq = _build_ensemble(Xm, zm, theta, space, pending, rng)
+            if delta is None:
+                delta = _delta_tensor(Xm, space)
+            acq = _build_ensemble(Xm, zm, theta, space, pending, rng, delta)
         else:  # lengthscales are well determined by now, or each member would cost too much
             acq = _build_posterior(Xm, zm, theta, space, pending)
-        gps = acq.size if isinstance(acq, _Ensemble) else 1
+        gps = acq.size
         incumbents = Xm[np.argsort(zm, kind="stable")[:_N_INCUMBENTS]]
         try:
             x, lei = _optimise_acquisition(acq, rng, incumbents, blocked, int(idx.size))
         except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-            if not isinstance(acq, _Ensemble):
+            if acq.size == 1:
                 raise
             logger.debug("ensemble acquisition failed, using the MAP fit alone: %r", exc)
             acq, gps = _build_posterior(Xm, zm, theta, space, pending), 1
